@@ -1,0 +1,26 @@
+"""clad_mm: background and texture debiasing for MMPretrain.
+
+Importing this package applies the compatibility fixes for today's stack
+(see :mod:`clad_mm.compat`) and registers every component in MMPretrain's
+registries, so configs only need::
+
+    custom_imports = dict(imports=['clad_mm'], allow_failed_imports=False)
+"""
+
+from .compat import apply_compat_fixes
+
+apply_compat_fixes()
+
+from . import datasets, engine, evaluation, models, utils, visualization  # noqa: E402
+from .version import __version__  # noqa: E402
+
+__all__ = [
+    '__version__',
+    'apply_compat_fixes',
+    'datasets',
+    'engine',
+    'evaluation',
+    'models',
+    'utils',
+    'visualization',
+]

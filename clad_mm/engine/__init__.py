@@ -1,0 +1,3 @@
+"""Engine extensions of clad_mm."""
+
+from . import hooks  # noqa: F401

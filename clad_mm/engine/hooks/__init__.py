@@ -1,0 +1,1 @@
+"""Training hooks of clad_mm (registered in ``mmpretrain.registry.HOOKS``)."""

@@ -1,0 +1,17 @@
+"""Metrics of clad_mm (registered in ``mmpretrain.registry.METRICS``)."""
+
+from .bg_challenge_metric import (
+    BG_CHALLENGE_SPLITS,
+    BGChallengeMetric,
+    bg_gap,
+    format_split_table,
+    split_accuracies,
+)
+
+__all__ = [
+    'BG_CHALLENGE_SPLITS',
+    'BGChallengeMetric',
+    'bg_gap',
+    'format_split_table',
+    'split_accuracies',
+]

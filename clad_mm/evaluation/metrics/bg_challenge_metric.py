@@ -1,0 +1,128 @@
+"""Per-split accuracy and BG-GAP of the Background Challenge."""
+
+from collections.abc import Sequence
+
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from mmpretrain.registry import METRICS
+
+#: Splits of the Background Challenge in the order of its paper tables.
+BG_CHALLENGE_SPLITS = (
+    'original',
+    'only_fg',
+    'only_bg_b',
+    'only_bg_t',
+    'no_fg',
+    'mixed_same',
+    'mixed_rand',
+    'mixed_next',
+)
+
+
+def split_accuracies(splits: Sequence[str], correct: Sequence[bool]) -> dict:
+    """Top-1 accuracy (percent) of every split, counted over images.
+
+    Args:
+        splits (Sequence[str]): The split of each image.
+        correct (Sequence[bool]): Whether each image was classified correctly.
+
+    Returns:
+        dict: ``{split: accuracy}``, known splits first in paper order, then
+        any others alphabetically.
+    """
+    totals, hits = {}, {}
+    for split, is_correct in zip(splits, correct, strict=True):
+        totals[split] = totals.get(split, 0) + 1
+        hits[split] = hits.get(split, 0) + int(bool(is_correct))
+    order = [s for s in BG_CHALLENGE_SPLITS if s in totals]
+    order += sorted(set(totals) - set(BG_CHALLENGE_SPLITS))
+    return {split: 100.0 * hits[split] / totals[split] for split in order}
+
+
+def bg_gap(accuracies: dict) -> float | None:
+    """BG-GAP = MIXED-SAME − MIXED-RAND accuracy, or None if either is absent.
+
+    Args:
+        accuracies (dict): ``{split: accuracy}`` as from
+            :func:`split_accuracies`.
+    """
+    if 'mixed_same' in accuracies and 'mixed_rand' in accuracies:
+        return accuracies['mixed_same'] - accuracies['mixed_rand']
+    return None
+
+
+def format_split_table(metrics: dict, prefix: str = 'bg_challenge') -> str:
+    """Renders per-split accuracies and BG-GAP as a Markdown table.
+
+    Args:
+        metrics (dict): Metric dict with keys ``'<prefix>/<split>'`` (and
+            ``'<prefix>/bg_gap'``), as returned by ``Runner.test()``.
+        prefix (str): The metric prefix. Defaults to ``'bg_challenge'``.
+
+    Returns:
+        str: The table, one row per split plus BG-GAP.
+    """
+    start = f'{prefix}/'
+    rows = [
+        (key[len(start) :], value)
+        for key, value in metrics.items()
+        if key.startswith(start) and key != f'{start}bg_gap'
+    ]
+    lines = ['| split | top-1 (%) |', '|---|---|']
+    lines += [f'| {split} | {value:.2f} |' for split, value in rows]
+    if f'{start}bg_gap' in metrics:
+        gap = metrics[f'{start}bg_gap']
+        lines.append(f'| BG-GAP (mixed_same − mixed_rand) | {gap:.2f} |')
+    return '\n'.join(lines)
+
+
+@METRICS.register_module()
+class BGChallengeMetric(BaseMetric):
+    """Top-1 accuracy per Background Challenge split, and BG-GAP.
+
+    From "Noise or Signal: The Role of Image Backgrounds in Object
+    Recognition" (Xiao et al., ICLR 2021), as reported by CLAD (BMVC 2022).
+    Each data sample must carry its ``split`` name in its metainfo, which
+    :class:`BGChallengeTestDataset` provides when ``'split'`` is in
+    ``PackInputs``' ``meta_keys``. Accuracy is counted over images, never
+    averaged over batches.
+
+    Results are ``'<prefix>/<split>'`` for every split seen and
+    ``'<prefix>/bg_gap'`` when both mixed splits are present; use e.g.
+    ``save_best='bg_challenge/mixed_rand'`` in ``CheckpointHook`` for model
+    selection. The table is also written to the log.
+
+    Args:
+        collect_device (str): Device used to collect results across ranks.
+            Defaults to ``'cpu'``.
+        prefix (str, optional): Metric name prefix. Defaults to
+            ``'bg_challenge'``.
+    """
+
+    default_prefix = 'bg_challenge'
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            if 'split' not in sample:
+                raise KeyError(
+                    "BGChallengeMetric needs each sample's 'split' (got keys: "
+                    f"{sorted(sample)}); add 'split' to the meta_keys of "
+                    'PackInputs in the test pipeline'
+                )
+            predicted = int(sample['pred_label'])
+            target = int(sample['gt_label'])
+            self.results.append((sample['split'], predicted == target))
+
+    def compute_metrics(self, results: list) -> dict:
+        splits = [split for split, _ in results]
+        correct = [is_correct for _, is_correct in results]
+        metrics = split_accuracies(splits, correct)
+        gap = bg_gap(metrics)
+        if gap is not None:
+            metrics['bg_gap'] = gap
+        table = format_split_table(
+            {f'{self.prefix}/{key}': value for key, value in metrics.items()},
+            self.prefix,
+        )
+        MMLogger.get_current_instance().info(f'Background Challenge:\n{table}')
+        return metrics

@@ -1,0 +1,1 @@
+"""Models of clad_mm (classifiers, heads, memories) live here."""

@@ -1,0 +1,1 @@
+"""Plots of clad_mm results."""

@@ -1,0 +1,68 @@
+# ImageNet-9 (Background Challenge, Xiao et al., ICLR 2021), 224 px.
+# Training reads CLAD's released zip unpacked into data/in9 (original/train,
+# fg_grabcut/train, only_bg_t/train, original|mixed_same|mixed_rand/val);
+# testing reads the official release unpacked into data/bg_challenge.
+custom_imports = dict(imports=['clad_mm'], allow_failed_imports=False)
+
+data_root = 'data/in9'
+test_root = 'data/bg_challenge'
+
+data_preprocessor = dict(
+    num_classes=9,
+    # ImageNet statistics (the backbone is ImageNet-pretrained), RGB order.
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True,
+)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=224),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=256, edge='short'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'split')),
+]
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    dataset=dict(
+        type='BGChallengeTrainDataset',
+        data_root=data_root,
+        background_dir=None,
+        pipeline=train_pipeline,
+    ),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    dataset=dict(
+        type='BGChallengeTestDataset',
+        data_root=data_root,
+        splits=['original', 'mixed_same', 'mixed_rand'],
+        pipeline=test_pipeline,
+    ),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+val_evaluator = dict(type='BGChallengeMetric')
+
+test_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    dataset=dict(
+        type='BGChallengeTestDataset',
+        data_root=test_root,
+        splits=None,
+        pipeline=test_pipeline,
+    ),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+test_evaluator = val_evaluator

@@ -1,0 +1,67 @@
+# SynBG, the embedded Background-Challenge-style data set (64 px, 9 classes).
+# Generate it with `python tools/data/make_synbg.py data/synbg`.
+custom_imports = dict(imports=['clad_mm'], allow_failed_imports=False)
+
+data_root = 'data/synbg'
+test_root = 'data/synbg/test_set'
+image_size = 64
+
+data_preprocessor = dict(
+    num_classes=9,
+    # ImageNet statistics, RGB order, 0-255 scale.
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True,
+)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=image_size, crop_ratio_range=(0.6, 1.0)),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'split')),
+]
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    dataset=dict(
+        type='BGChallengeTrainDataset',
+        data_root=data_root,
+        background_dir=None,
+        pipeline=train_pipeline,
+    ),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+
+# Validation watches the splits that reveal background reliance.
+val_dataloader = dict(
+    batch_size=128,
+    num_workers=2,
+    dataset=dict(
+        type='BGChallengeTestDataset',
+        data_root=test_root,
+        splits=['original', 'mixed_same', 'mixed_rand'],
+        pipeline=test_pipeline,
+    ),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+val_evaluator = dict(type='BGChallengeMetric')
+
+# Testing evaluates every split present under the test root.
+test_dataloader = dict(
+    batch_size=128,
+    num_workers=2,
+    dataset=dict(
+        type='BGChallengeTestDataset',
+        data_root=test_root,
+        splits=None,
+        pipeline=test_pipeline,
+    ),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+test_evaluator = val_evaluator

@@ -1,0 +1,8 @@
+# CLAD's IN-9 recipe (BMVC 2022): Adam lr 1e-3, no weight decay, 60 epochs,
+# lr x0.1 after epoch 20, batch 64 on one GPU.
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=0))
+param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[20], gamma=0.1)
+train_cfg = dict(by_epoch=True, max_epochs=60, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+auto_scale_lr = dict(base_batch_size=64)

@@ -1,0 +1,35 @@
+"""Installs clad_mm, the MMPretrain plugin for background debiasing."""
+
+from setuptools import find_packages, setup
+
+with open('clad_mm/version.py') as f:
+    version_namespace = {}
+    exec(f.read(), version_namespace)
+
+# Ranges admit the stack that is tested (torch 2.14.1, torchvision 0.29.1,
+# mmengine 0.10.7, mmcv-lite 2.2.0, mmpretrain 1.2.0). To use a full mmcv
+# build instead of mmcv-lite, install it first and then install clad_mm
+# with `pip install --no-deps -e .`; both provide the `mmcv` module.
+install_requires = [
+    'torch>=2.1,<=2.14.1',
+    'torchvision>=0.16,<=0.29.1',
+    'mmengine>=0.10.4,<0.11',
+    'mmcv-lite>=2.0.0,<2.3',
+    'mmpretrain>=1.2.0,<1.3',
+    'opencv-python-headless>=4.8',
+    'numpy>=1.24',
+    'matplotlib>=3.7',
+]
+
+setup(
+    name='clad_mm',
+    version=version_namespace['__version__'],
+    description='Background and texture debiasing (CLAD) for MMPretrain',
+    long_description=open('README.md').read(),
+    long_description_content_type='text/markdown',
+    python_requires='>=3.10',
+    packages=find_packages(include=['clad_mm', 'clad_mm.*']),
+    install_requires=install_requires,
+    extras_require={'tests': ['pytest>=7', 'ruff>=0.5']},
+    license='Apache-2.0',
+)

@@ -1,0 +1,169 @@
+"""Test (and evaluate) a model, with clad_mm's components loaded.
+
+The arguments are MMPretrain's ``tools/test.py`` ones. On a Background
+Challenge test config (``BGChallengeMetric``) every split of the test root is
+evaluated in one run; the per-split table and BG-GAP are printed and written
+as JSON beside the run's log.
+"""
+
+import argparse
+import json
+import os
+import os.path as osp
+from copy import deepcopy
+
+import mmengine
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.evaluator import DumpResults
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import clad_mm  # noqa: F401  (registers components, applies compat fixes)
+from clad_mm.evaluation import format_split_table
+from clad_mm.utils import apply_launcher_and_work_dir, set_dataloader_defaults
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir', help='the directory to save the evaluation metrics in'
+    )
+    parser.add_argument('--out', help='the file to output results to')
+    parser.add_argument(
+        '--out-item',
+        choices=['metrics', 'pred'],
+        help='whether --out gets the metrics or the predictions (default: predictions)',
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. '
+        'test_dataloader.dataset.data_root=data/bg_challenge',
+    )
+    parser.add_argument(
+        '--amp', action='store_true', help='enable mixed-precision test'
+    )
+    parser.add_argument(
+        '--show-dir', help='directory to save the visualized predictions in'
+    )
+    parser.add_argument(
+        '--show', action='store_true', help='show predictions in a window'
+    )
+    parser.add_argument(
+        '--interval', type=int, default=1, help='visualize every N-th sample'
+    )
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='seconds to show each window'
+    )
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='disable pin_memory in the dataloader',
+    )
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help="test-time augmentation: the config's tta_pipeline/tta_model, or "
+        'flip TTA averaging the classification scores',
+    )
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher',
+    )
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.out is None and args.out_item is not None:
+        parser.error('--out-item needs --out (the file to write to)')
+    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
+        parser.error(f'checkpoint {args.checkpoint!r} is not a file')
+    return args
+
+
+def add_flip_tta(cfg):
+    """Wraps the model and test pipeline for test-time augmentation."""
+    if 'tta_model' not in cfg:
+        cfg.tta_model = dict(type='mmpretrain.AverageClsScoreTTA')
+    if 'tta_pipeline' not in cfg:
+        test_pipeline = cfg.test_dataloader.dataset.pipeline
+        cfg.tta_pipeline = deepcopy(test_pipeline)
+        cfg.tta_pipeline[-1] = dict(
+            type='TestTimeAug',
+            transforms=[
+                [
+                    dict(type='RandomFlip', prob=1.0),
+                    dict(type='RandomFlip', prob=0.0),
+                ],
+                [test_pipeline[-1]],
+            ],
+        )
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+
+def merge_args(cfg, args):
+    """Merges command-line arguments into the config."""
+    apply_launcher_and_work_dir(cfg, args.launcher, args.work_dir, args.config)
+    cfg.load_from = args.checkpoint
+
+    if args.amp:
+        cfg.test_cfg.fp16 = True
+
+    if args.show or args.show_dir is not None:
+        if 'visualization' not in cfg.default_hooks:
+            raise KeyError(
+                '--show/--show-dir need default_hooks.visualization='
+                "dict(type='VisualizationHook') in the config"
+            )
+        visualization = cfg.default_hooks.visualization
+        visualization.enable = True
+        visualization.show = args.show
+        visualization.wait_time = args.wait_time
+        visualization.out_dir = args.show_dir
+        visualization.interval = args.interval
+
+    if args.tta:
+        add_flip_tta(cfg)
+
+    set_dataloader_defaults(cfg, 'test_dataloader', pin_memory=not args.no_pin_memory)
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main():
+    args = parse_args()
+    cfg = merge_args(Config.fromfile(args.config), args)
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+
+    if args.out and args.out_item in ('pred', None):
+        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+
+    metrics = runner.test()
+
+    if args.out and args.out_item == 'metrics':
+        mmengine.dump(metrics, args.out)
+    if runner.rank == 0 and any(k.startswith('bg_challenge/') for k in metrics):
+        results_path = osp.join(runner.log_dir, 'bg_challenge.json')
+        with open(results_path, 'w') as f:
+            json.dump(
+                dict(config=args.config, checkpoint=args.checkpoint, **metrics),
+                f,
+                indent=2,
+            )
+        print(format_split_table(metrics))
+        print(f'Results written to {results_path}')
+
+
+if __name__ == '__main__':
+    main()
