@@ -13,6 +13,10 @@ imported:
   ``mmpretrain::`` config bases through ``pkg_resources``, which setuptools
   82 removed. The lookup helpers are replaced by ``importlib.metadata``
   equivalents with the same behaviour.
+* **CPU process groups.** mmengine's ``pytorch`` launcher calls
+  ``torch.cuda.set_device`` before creating the process group, which fails
+  on a machine without GPUs; there the group is created without it, so
+  ``torchrun`` with the ``gloo`` backend works on CPU.
 """
 
 import importlib.metadata
@@ -136,7 +140,27 @@ def replace_pkg_resources_lookups() -> None:
                 setattr(module, name, function)
 
 
+def allow_cpu_process_groups() -> None:
+    """Lets mmengine's ``pytorch`` launcher start on machines without GPUs."""
+    import mmengine.dist.utils as dist_utils
+
+    launch_with_accelerator = (
+        getattr(dist_utils._init_dist_pytorch, 'launch_with_accelerator', None)
+        or dist_utils._init_dist_pytorch
+    )
+
+    def init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
+        if torch.cuda.is_available() or init_backend != 'torch':
+            launch_with_accelerator(backend, init_backend=init_backend, **kwargs)
+        else:
+            torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    init_dist_pytorch.launch_with_accelerator = launch_with_accelerator
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+
 def apply_compat_fixes() -> None:
     """Applies every fix of this module; safe to call more than once."""
     allow_runner_checkpoints()
     replace_pkg_resources_lookups()
+    allow_cpu_process_groups()

@@ -3,7 +3,7 @@
 The arguments are MMPretrain's ``tools/test.py`` ones. On a Background
 Challenge test config (``BGChallengeMetric``) every split of the test root is
 evaluated in one run; the per-split table and BG-GAP are printed and written
-as JSON beside the run's log.
+as JSON and as a bar chart (PNG) beside the run's log.
 """
 
 import argparse
@@ -21,6 +21,7 @@ from mmengine.runner import Runner
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.evaluation import format_split_table
 from clad_mm.utils import apply_launcher_and_work_dir, set_dataloader_defaults
+from clad_mm.visualization import plot_split_accuracies
 
 
 def parse_args():
@@ -131,10 +132,10 @@ def merge_args(cfg, args):
     if args.tta:
         add_flip_tta(cfg)
 
-    set_dataloader_defaults(cfg, 'test_dataloader', pin_memory=not args.no_pin_memory)
-
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    set_dataloader_defaults(cfg, 'test_dataloader', pin_memory=not args.no_pin_memory)
     return cfg
 
 
@@ -161,8 +162,13 @@ def main():
                 f,
                 indent=2,
             )
+        plot_path = plot_split_accuracies(
+            metrics,
+            osp.join(runner.log_dir, 'bg_challenge.png'),
+            title=osp.splitext(osp.basename(args.config))[0],
+        )
         print(format_split_table(metrics))
-        print(f'Results written to {results_path}')
+        print(f'Results written to {results_path} and {plot_path}')
 
 
 if __name__ == '__main__':

@@ -103,6 +103,10 @@ def amp_device_available() -> bool:
 
 def merge_args(cfg, args):
     """Merges command-line arguments into the config."""
+    # Options first, so that flags such as --no-validate have the last word.
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
@@ -123,9 +127,6 @@ def merge_args(cfg, args):
 
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
-
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
 
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         set_dataloader_defaults(

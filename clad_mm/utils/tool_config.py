@@ -17,8 +17,14 @@ def apply_launcher_and_work_dir(cfg, launcher: str, work_dir, config_path: str):
     """
     cfg.launcher = launcher
     if launcher != 'none' and not torch.cuda.is_available():
-        # NCCL (MMPretrain's default) needs GPUs; gloo runs on CPU processes.
+        # NCCL (MMPretrain's default) needs GPUs, and DDP takes no device ids
+        # for a CPU module; gloo runs on CPU processes.
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        wrapper = cfg.get('model_wrapper_cfg') or dict(
+            type='MMDistributedDataParallel', broadcast_buffers=False
+        )
+        wrapper['device_ids'] = None
+        cfg.model_wrapper_cfg = wrapper
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
