@@ -1,0 +1,183 @@
+import os.path as osp
+from collections.abc import Sequence
+
+from mmpretrain.datasets import BaseDataset
+from mmpretrain.registry import DATASETS
+
+from .folder_layout import (
+    IMAGE_EXTENSIONS,
+    class_metainfo,
+    list_class_folders,
+    list_stems,
+    require_counterparts,
+    require_dir,
+    require_same_class_folders,
+)
+
+
+@DATASETS.register_module()
+class BGChallengeTestDataset(BaseDataset):
+    """Several Background Challenge test splits as one dataset.
+
+    Reads the layout of the official release (``bg_challenge/``), which is
+    also the one below CLAD's ``datasets/test_set/`` and SynBG's
+    ``data/synbg/test_set/`` (DESIGN.md §4)::
+
+        data_root/
+        ├── original/val/00_dog/n02085620_10074.JPEG
+        ├── mixed_rand/val/00_dog/...
+        ├── ...                                      (one folder per split)
+        └── fg_mask/val/00_dog/n02085620_10074.npy   (for with_fg_mask=True)
+
+    Samples come split by split, class by class, in sorted stem order, and
+    each data info holds ``img_path``, ``gt_label`` (int), ``split`` (the
+    split's name) and, with ``with_fg_mask=True``, ``fg_mask_path`` with
+    ``fg_mask_source='mask'`` (read by ``LoadForegroundMask``). Every split
+    must hold the same class folders; classes are named as in
+    :class:`BGChallengeTrainDataset`. ``metainfo['splits']`` (also
+    :attr:`split_names`) gives the split names in sample order, so that a
+    metric receiving the dataset meta can report the splits in that order.
+
+    The ``split`` tag only reaches the predictions if the pipeline packs it
+    as meta information; end the pipeline with::
+
+        dict(type='PackInputs',
+             meta_keys=('sample_idx', 'img_path', 'ori_shape', 'img_shape',
+                        'scale_factor', 'flip', 'flip_direction', 'split'))
+
+    (``PackInputs.DEFAULT_META_KEYS`` plus ``'split'``); every data sample
+    then carries ``data_sample.split``, and the dict a metric's ``process``
+    receives has a ``'split'`` key.
+
+    Args:
+        data_root (str): Folder holding one folder per split.
+        splits (Sequence[str], optional): Splits to read, in this order;
+            each must exist. None reads every split of :attr:`SPLITS` found
+            under ``data_root``, in the order of :attr:`SPLITS`. Defaults to
+            None.
+        subset (str): Sub-folder of each split to read. Defaults to
+            ``'val'``.
+        with_fg_mask (bool): Whether to attach each image's foreground mask
+            ``fg_mask/<subset>/<class>/<stem>.npy``; every image must have
+            one. The release's masks are named like the ``original`` images.
+            Defaults to False.
+        pipeline (Sequence): Processing pipeline. Defaults to ``()``.
+        **kwargs: Other arguments of :class:`mmpretrain.datasets.BaseDataset`
+            (``metainfo``, ``classes``, ``indices``, ``serialize_data``,
+            ``test_mode``, ``lazy_init``, ...).
+
+    Raises:
+        FileNotFoundError: If ``data_root``, a requested split, a mask or a
+            class folder's files are missing; the message names the path.
+        ValueError: If splits hold different class folders or ``splits``
+            names a split twice.
+    """
+
+    SPLITS = (
+        'original',
+        'only_fg',
+        'only_bg_b',
+        'only_bg_t',
+        'no_fg',
+        'mixed_same',
+        'mixed_rand',
+        'mixed_next',
+    )
+
+    def __init__(
+        self,
+        data_root: str,
+        splits: Sequence[str] | None = None,
+        subset: str = 'val',
+        with_fg_mask: bool = False,
+        pipeline=(),
+        **kwargs,
+    ):
+        if splits is not None and len(set(splits)) != len(splits):
+            raise ValueError(f'splits names a split twice: {list(splits)}')
+        self.splits = None if splits is None else tuple(splits)
+        self.subset = subset
+        self.with_fg_mask = with_fg_mask
+        super().__init__(ann_file='', data_root=data_root, pipeline=pipeline, **kwargs)
+
+    @property
+    def split_names(self) -> tuple[str, ...]:
+        """Names of the splits held, in sample order.
+
+        Reading it initialises a dataset built with ``lazy_init=True``.
+        """
+        self.full_init()
+        return self._metainfo['splits']
+
+    def load_data_list(self) -> list[dict]:
+        """Lists the samples of every split.
+
+        Returns:
+            list[dict]: One data info per image.
+        """
+        require_dir(
+            self.data_root,
+            'a Background Challenge test set root holding one folder per split',
+        )
+        splits = self.splits or self._find_splits()
+        parents = {split: self._folder(split) for split in splits}
+        for parent in parents.values():
+            require_dir(parent, '<class>/<stem>.<ext> test images')
+        first_parent = parents[splits[0]]
+        folders = list_class_folders(first_parent)
+        for parent in parents.values():
+            require_same_class_folders(
+                first_parent, folders, parent, list_class_folders(parent)
+            )
+        if self.with_fg_mask:
+            mask_parent = self._folder('fg_mask')
+            require_dir(mask_parent, '<class>/<stem>.npy foreground masks')
+            masks = {
+                folder: list_stems(osp.join(mask_parent, folder), ('.npy',))
+                for folder in folders
+            }
+        self._metainfo.update(class_metainfo(folders, self.CLASSES))
+        self._metainfo['splits'] = splits
+
+        data_list = []
+        for split, parent in parents.items():
+            files = {
+                folder: list_stems(osp.join(parent, folder), IMAGE_EXTENSIONS)
+                for folder in folders
+            }
+            if self.with_fg_mask:
+                require_counterparts(files, parent, masks, mask_parent)
+            for label, folder in enumerate(folders):
+                for stem in sorted(files[folder]):
+                    info = dict(
+                        img_path=osp.join(parent, folder, files[folder][stem]),
+                        gt_label=label,
+                        split=split,
+                    )
+                    if self.with_fg_mask:
+                        info['fg_mask_path'] = osp.join(
+                            mask_parent, folder, masks[folder][stem]
+                        )
+                        info['fg_mask_source'] = 'mask'
+                    data_list.append(info)
+        return data_list
+
+    def _folder(self, name: str) -> str:
+        return osp.join(self.data_root, name, self.subset)
+
+    def _find_splits(self) -> tuple[str, ...]:
+        splits = tuple(split for split in self.SPLITS if osp.isdir(self._folder(split)))
+        if not splits:
+            raise FileNotFoundError(
+                f'No test split found under {self.data_root}: looked for '
+                + ', '.join(self._folder(split) for split in self.SPLITS)
+            )
+        return splits
+
+    def extra_repr(self) -> list[str]:
+        """The extra repr information of the dataset."""
+        return [
+            f'Data root: \t{self.data_root}',
+            f'Splits: \t{self.splits or "all found"}',
+            f'Subset: \t{self.subset}',
+        ]

