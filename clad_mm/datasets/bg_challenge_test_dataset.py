@@ -5,6 +5,7 @@ from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
 from .folder_layout import (
+    BG_CHALLENGE_SPLITS,
     IMAGE_EXTENSIONS,
     class_metainfo,
     list_class_folders,
@@ -73,16 +74,7 @@ class BGChallengeTestDataset(BaseDataset):
             names a split twice.
     """
 
-    SPLITS = (
-        'original',
-        'only_fg',
-        'only_bg_b',
-        'only_bg_t',
-        'no_fg',
-        'mixed_same',
-        'mixed_rand',
-        'mixed_next',
-    )
+    SPLITS = BG_CHALLENGE_SPLITS
 
     def __init__(
         self,

@@ -13,6 +13,17 @@ import os.path as osp
 import re
 from collections.abc import Iterable, Sequence
 
+#: Test splits of the Background Challenge, in the order of its paper tables.
+BG_CHALLENGE_SPLITS = (
+    'original',
+    'only_fg',
+    'only_bg_b',
+    'only_bg_t',
+    'no_fg',
+    'mixed_same',
+    'mixed_rand',
+    'mixed_next',
+)
 IMAGE_EXTENSIONS = ('.jpeg', '.jpg', '.png')
 MASK_EXTENSIONS = ('.png', '.npy')
 _EXAMPLES_SHOWN = 5

@@ -47,6 +47,8 @@ import mmengine
 import numpy as np
 from mmengine.utils import ProgressBar
 
+from .folder_layout import BG_CHALLENGE_SPLITS
+
 CLASSES = (
     '00_circle',
     '01_square',
@@ -70,16 +72,6 @@ BACKGROUND_FAMILIES = (
     'waves',
 )
 TRAIN_FOLDERS = ('original', 'fg_mask', 'fg_grabcut', 'only_bg_t')
-TEST_SPLITS = (
-    'original',
-    'only_fg',
-    'only_bg_b',
-    'only_bg_t',
-    'no_fg',
-    'mixed_same',
-    'mixed_rand',
-    'mixed_next',
-)
 META_FILE = 'synbg_meta.json'
 MANIFEST_FILE = 'synbg_manifest.json'
 FORMAT_VERSION = 1
@@ -488,7 +480,7 @@ def _expected_counts(parameters: dict) -> dict:
     counts = {
         osp.join(folder, 'train'): images_per_split['train'] for folder in TRAIN_FOLDERS
     }
-    for split in (*TEST_SPLITS, 'fg_mask'):
+    for split in (*BG_CHALLENGE_SPLITS, 'fg_mask'):
         counts[osp.join('test_set', split, 'val')] = images_per_split['test']
     return counts
 

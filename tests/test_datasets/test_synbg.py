@@ -14,13 +14,24 @@ from clad_mm.datasets.synbg import (
     CLASSES,
     MANIFEST_FILE,
     META_FILE,
-    TEST_SPLITS,
-    TRAIN_FOLDERS,
     fill_box_with_background_tiles,
     generate_synbg,
     read_synbg_meta,
 )
 
+# CLAD's training folders and the Background Challenge's test splits
+# (DESIGN.md §4).
+EXPECTED_TRAIN_FOLDERS = ('original', 'fg_mask', 'fg_grabcut', 'only_bg_t')
+EXPECTED_TEST_SPLITS = (
+    'original',
+    'only_fg',
+    'only_bg_b',
+    'only_bg_t',
+    'no_fg',
+    'mixed_same',
+    'mixed_rand',
+    'mixed_next',
+)
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = dict(image_size=32, train_per_class=3, test_per_class=3, show_progress=False)
 # JPEG (quality 95, chroma subsampled) smears colour across edges: pixel
@@ -75,16 +86,16 @@ def _test_image(root, split, class_name, stem):
 
 def test_layout_has_every_folder_and_nine_classes(synbg_root):
     assert sorted(os.listdir(synbg_root)) == sorted(
-        [*TRAIN_FOLDERS, 'test_set', META_FILE, MANIFEST_FILE]
+        [*EXPECTED_TRAIN_FOLDERS, 'test_set', META_FILE, MANIFEST_FILE]
     )
     assert len(CLASSES) == 9
     assert all(name.startswith(f'{index:02d}_') for index, name in enumerate(CLASSES))
-    for folder in TRAIN_FOLDERS:
+    for folder in EXPECTED_TRAIN_FOLDERS:
         assert os.listdir(osp.join(synbg_root, folder)) == ['train']
     assert sorted(os.listdir(osp.join(synbg_root, 'test_set'))) == sorted(
-        [*TEST_SPLITS, 'fg_mask']
+        [*EXPECTED_TEST_SPLITS, 'fg_mask']
     )
-    for split in (*TEST_SPLITS, 'fg_mask'):
+    for split in (*EXPECTED_TEST_SPLITS, 'fg_mask'):
         assert os.listdir(osp.join(synbg_root, 'test_set', split)) == ['val']
 
 
@@ -92,7 +103,7 @@ def test_train_folders_correspond_file_for_file(synbg_root):
     expected = _stems_by_class(osp.join(synbg_root, 'original', 'train'))
     assert list(expected) == list(CLASSES)
     assert all(len(stems) == TINY['train_per_class'] for stems in expected.values())
-    for folder in TRAIN_FOLDERS:
+    for folder in EXPECTED_TRAIN_FOLDERS:
         path = osp.join(synbg_root, folder, 'train')
         assert _stems_by_class(path) == expected, folder
         assert _extensions(path) == ({'.png'} if folder == 'fg_mask' else {'.JPEG'})
@@ -104,7 +115,7 @@ def test_test_splits_and_masks_correspond_file_for_file(synbg_root):
     assert all(len(stems) == TINY['test_per_class'] for stems in expected.values())
     train_stems = _stems_by_class(osp.join(synbg_root, 'original', 'train'))
     assert not set(sum(expected.values(), [])) & set(sum(train_stems.values(), []))
-    for split in (*TEST_SPLITS, 'fg_mask'):
+    for split in (*EXPECTED_TEST_SPLITS, 'fg_mask'):
         path = osp.join(synbg_root, 'test_set', split, 'val')
         assert _stems_by_class(path) == expected, split
         assert _extensions(path) == ({'.npy'} if split == 'fg_mask' else {'.JPEG'})

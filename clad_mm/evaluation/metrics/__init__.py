@@ -1,7 +1,6 @@
 """Metrics of clad_mm (registered in ``mmpretrain.registry.METRICS``)."""
 
 from .bg_challenge_metric import (
-    BG_CHALLENGE_SPLITS,
     BGChallengeMetric,
     bg_gap,
     format_split_table,
@@ -9,7 +8,6 @@ from .bg_challenge_metric import (
 )
 
 __all__ = [
-    'BG_CHALLENGE_SPLITS',
     'BGChallengeMetric',
     'bg_gap',
     'format_split_table',

@@ -6,17 +6,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
 
-#: Splits of the Background Challenge in the order of its paper tables.
-BG_CHALLENGE_SPLITS = (
-    'original',
-    'only_fg',
-    'only_bg_b',
-    'only_bg_t',
-    'no_fg',
-    'mixed_same',
-    'mixed_rand',
-    'mixed_next',
-)
+from clad_mm.datasets.folder_layout import BG_CHALLENGE_SPLITS
 
 
 def split_accuracies(splits: Sequence[str], correct: Sequence[bool]) -> dict:
