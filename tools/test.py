@@ -80,6 +80,9 @@ def parse_args():
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.tta and (args.show or args.show_dir is not None):
+        # MMPretrain's VisualizationHook cannot draw the stacked TTA views.
+        parser.error('--show/--show-dir cannot be combined with --tta')
     if args.out is None and args.out_item is not None:
         parser.error('--out-item needs --out (the file to write to)')
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:

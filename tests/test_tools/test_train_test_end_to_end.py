@@ -213,3 +213,59 @@ def test_dist_train_runs_two_gloo_processes(workspace, tmp_path):
     assert completed.returncode == 0, log[-3000:]
     assert 'Distributed training: True' in log
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
+
+
+def test_test_tool_tta_and_metrics_out(workspace, trained, tmp_path):
+    root, data_root = workspace
+    metrics_file = tmp_path / 'metrics.json'
+    run_tool(
+        'tools/test.py',
+        CONFIG,
+        osp.join(trained, 'epoch_1.pth'),
+        '--work-dir',
+        str(tmp_path / 'test'),
+        '--tta',
+        '--out',
+        str(metrics_file),
+        '--out-item',
+        'metrics',
+        *tiny_options(data_root, max_epochs=1),
+        'test_dataloader.dataset.splits=[original,mixed_rand]',
+        cwd=REPO_ROOT,
+    )
+    metrics = json.loads(metrics_file.read_text())
+    assert set(metrics) == {'bg_challenge/original', 'bg_challenge/mixed_rand'}
+
+
+def test_test_tool_show_dir_draws_every_image(workspace, trained, tmp_path):
+    root, data_root = workspace
+    show_dir = tmp_path / 'shown'
+    run_tool(
+        'tools/test.py',
+        CONFIG,
+        osp.join(trained, 'epoch_1.pth'),
+        '--work-dir',
+        str(tmp_path / 'test'),
+        '--show-dir',
+        str(show_dir),
+        *tiny_options(data_root, max_epochs=1),
+        'test_dataloader.dataset.splits=[only_fg]',
+        cwd=REPO_ROOT,
+    )
+    num_test_images = 9 * 2  # nine classes, two per class
+    assert len(list(show_dir.rglob('*.png'))) == num_test_images
+
+
+def test_tta_with_show_dir_is_a_clear_error(trained, tmp_path):
+    completed = run_tool(
+        'tools/test.py',
+        CONFIG,
+        osp.join(trained, 'epoch_1.pth'),
+        '--tta',
+        '--show-dir',
+        str(tmp_path),
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert 'cannot be combined with --tta' in completed.stderr
