@@ -53,7 +53,7 @@ def make_runner(work_dir, max_epochs, resume=False):
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
         resume=resume,
-        default_scope='mmengine',
+        default_scope='mmpretrain',
         randomness=dict(seed=0),
     )
 

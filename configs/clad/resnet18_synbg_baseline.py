@@ -3,11 +3,17 @@
 _base_ = [
     'mmpretrain::_base_/models/resnet18.py',
     '../_base_/datasets/synbg_bs64.py',
-    '../_base_/schedules/synbg_adam_15e.py',
+    '../_base_/schedules/synbg_adam_12e.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
 
-model = dict(head=dict(num_classes=9, topk=(1,)))
+model = dict(
+    # From scratch on 2 250 images, zero-initialised residual branches learn
+    # the shapes far more slowly (MIXED-RAND 33 % instead of 55 % after 12
+    # epochs in our runs).
+    backbone=dict(zero_init_residual=False),
+    head=dict(num_classes=9, topk=(1,)),
+)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),

@@ -4,8 +4,6 @@ custom_imports = dict(imports=['clad_mm'], allow_failed_imports=False)
 
 data_root = 'data/synbg'
 test_root = 'data/synbg/test_set'
-image_size = 64
-
 data_preprocessor = dict(
     num_classes=9,
     # ImageNet statistics, RGB order, 0-255 scale.
@@ -14,9 +12,9 @@ data_preprocessor = dict(
     to_rgb=True,
 )
 
+# SynBG objects may touch the border: no cropping, only flips.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=image_size, crop_ratio_range=(0.6, 1.0)),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
