@@ -1,5 +1,6 @@
 """tools/train.py and tools/test.py end to end on a tiny SynBG, on CPU."""
 
+import glob
 import json
 import os
 import os.path as osp
@@ -45,6 +46,12 @@ def tiny_options(data_root, max_epochs):
         'train_cfg.val_interval=1',
         'default_hooks.logger.interval=1',
     ]
+
+
+def read_bg_challenge_json(test_dir):
+    (run_dir,) = [d for d in os.listdir(test_dir) if osp.isdir(osp.join(test_dir, d))]
+    with open(osp.join(test_dir, run_dir, 'bg_challenge.json')) as f:
+        return json.load(f)
 
 
 @pytest.fixture(scope='module')
@@ -109,10 +116,9 @@ def test_test_tool_reports_every_split(workspace, trained, tmp_path):
         *tiny_options(data_root, max_epochs=1),
         cwd=REPO_ROOT,
     )
-    (run_dir,) = [d for d in os.listdir(test_dir) if osp.isdir(osp.join(test_dir, d))]
-    with open(osp.join(test_dir, run_dir, 'bg_challenge.json')) as f:
-        results = json.load(f)
-    assert osp.getsize(osp.join(test_dir, run_dir, 'bg_challenge.png')) > 0
+    results = read_bg_challenge_json(test_dir)
+    (plot,) = glob.glob(osp.join(test_dir, '*', 'bg_challenge.png'))
+    assert osp.getsize(plot) > 0
 
     splits = [
         'original',
@@ -191,7 +197,7 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
 def test_dist_train_runs_two_gloo_processes(workspace, tmp_path):
     root, data_root = workspace
     work_dir = str(tmp_path / 'dist')
-    env = dict(os.environ, PORT='29731')
+    env = dict(os.environ, PORT='29731', PYTHON=sys.executable)
     completed = subprocess.run(
         [
             'bash',
@@ -269,3 +275,42 @@ def test_tta_with_show_dir_is_a_clear_error(trained, tmp_path):
     )
     assert completed.returncode == 2
     assert 'cannot be combined with --tta' in completed.stderr
+
+
+def test_dist_test_matches_single_process(workspace, trained, tmp_path):
+    root, data_root = workspace
+    checkpoint = osp.join(trained, 'epoch_1.pth')
+    single_dir, dist_dir = str(tmp_path / 'single'), str(tmp_path / 'dist')
+    options = tiny_options(data_root, max_epochs=1)
+    run_tool(
+        'tools/test.py',
+        CONFIG,
+        checkpoint,
+        '--work-dir',
+        single_dir,
+        *options,
+        cwd=REPO_ROOT,
+    )
+    completed = subprocess.run(
+        [
+            'bash',
+            'tools/dist_test.sh',
+            CONFIG,
+            checkpoint,
+            '2',
+            '--work-dir',
+            dist_dir,
+            *options,
+        ],
+        cwd=REPO_ROOT,
+        env=dict(os.environ, PORT='29732', PYTHON=sys.executable),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, (completed.stdout + completed.stderr)[-3000:]
+    single, dist = read_bg_challenge_json(single_dir), read_bg_challenge_json(dist_dir)
+    metric_keys = [key for key in single if key.startswith('bg_challenge/')]
+    assert len(metric_keys) == 9
+    for key in metric_keys:
+        assert dist[key] == pytest.approx(single[key])
