@@ -1,1 +1,3 @@
-"""Models of clad_mm (classifiers, heads, memories) live here."""
+"""Models of clad_mm (registered in ``mmpretrain.registry.MODELS``)."""
+
+from . import classifiers, data_preprocessors, heads, losses, memories  # noqa: F401

@@ -1,6 +1,9 @@
 """Data transforms of clad_mm (registered in ``mmpretrain.registry.TRANSFORMS``)."""
 
+from .background_swap import BackgroundSwap
 from .load_background_from_file import LoadBackgroundFromFile
 from .load_foreground_mask import LoadForegroundMask
+from .two_view_pipeline import TwoViewPipeline
 
 __all__ = ['LoadBackgroundFromFile', 'LoadForegroundMask']
+__all__ += ['BackgroundSwap', 'TwoViewPipeline']
