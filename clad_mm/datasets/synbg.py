@@ -48,6 +48,7 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from .folder_layout import BG_CHALLENGE_SPLITS
+from .transforms.foreground_paste import hard_paste
 
 CLASSES = (
     '00_circle',
@@ -423,27 +424,6 @@ def _box_region(sample: SynBGSample) -> np.ndarray:
     return region
 
 
-def paste_foreground(
-    image: np.ndarray, mask: np.ndarray, background: np.ndarray
-) -> np.ndarray:
-    """Hard paste of an image's masked object onto another background.
-
-    Args:
-        image (np.ndarray): H x W x C image holding the object.
-        mask (np.ndarray): H x W mask; non-zero pixels are the object.
-        background (np.ndarray): H x W x C background of the same shape.
-
-    Returns:
-        np.ndarray: The object where ``mask`` is set, ``background`` elsewhere.
-    """
-    if image.shape != background.shape or image.shape[:2] != mask.shape:
-        raise ValueError(
-            f'image {image.shape}, mask {mask.shape} and background '
-            f'{background.shape} must have the same height and width'
-        )
-    return np.where(mask[..., None].astype(bool), image, background)
-
-
 def _write_jpeg(image: np.ndarray, path: str) -> None:
     mmcv.imwrite(image, path, JPEG_PARAMS)
 
@@ -693,9 +673,7 @@ def _write_test_splits(
         entry = _manifest_entry(stem, sample)
         relative = osp.join('val', CLASSES[sample.label], stem)
         for split, donor in donors.items():
-            composite = paste_foreground(
-                sample.image, sample.mask, tiled_backgrounds[donor]
-            )
+            composite = hard_paste(sample.image, sample.mask, tiled_backgrounds[donor])
             _write_jpeg(composite, osp.join(test_root, split, relative) + '.JPEG')
             entry[split] = {
                 'donor': stems[donor],
