@@ -39,6 +39,7 @@ train_dataloader = dict(
         pipeline=train_pipeline,
     ),
     sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
 )
 
 val_dataloader = dict(
@@ -51,6 +52,7 @@ val_dataloader = dict(
         pipeline=test_pipeline,
     ),
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
 )
 val_evaluator = dict(type='BGChallengeMetric')
 
@@ -64,5 +66,6 @@ test_dataloader = dict(
         pipeline=test_pipeline,
     ),
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
 )
 test_evaluator = val_evaluator

@@ -34,6 +34,7 @@ train_dataloader = dict(
         pipeline=train_pipeline,
     ),
     sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
 )
 
 # Validation watches the splits that reveal background reliance.
@@ -47,6 +48,7 @@ val_dataloader = dict(
         pipeline=test_pipeline,
     ),
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
 )
 val_evaluator = dict(type='BGChallengeMetric')
 
@@ -61,5 +63,6 @@ test_dataloader = dict(
         pipeline=test_pipeline,
     ),
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
 )
 test_evaluator = val_evaluator
