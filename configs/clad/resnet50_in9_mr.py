@@ -1,0 +1,20 @@
+# Base (MR) of CLAD (BMVC 2022): the IN-9 baseline (ImageNet-pretrained
+# ResNet-50, cross-entropy only, same recipe) trained on MIXED-RAND images,
+# i.e. every training object pasted on the ONLY-BG-T background of a random
+# image of a random class. Paper: ORIGINAL 88.4, MIXED-RAND 86.7, BG-GAP 0.4.
+#
+# The training images are read from data/in9/mixed_rand/train/<class>/, which
+# no public download holds: CLAD's zip has mixed_rand/val only, and the
+# official training links are dead. Make it from the training set (CLAD's zip
+# or the output of the IN-9 preparation tool of issue 5): for every image of
+# original/train, paste its foreground (fg_mask/train or fg_grabcut/train) at
+# the same place on an only_bg_t/train image drawn from a random class, and
+# save it under the image's own class folder and file stem.
+#
+# The dataset also requires a foreground folder (fg_mask/train if present,
+# else fg_grabcut/train) that corresponds stem for stem. This pipeline does
+# not read it, and it stays correct: the object of a MIXED-RAND image lies
+# where it was in its original image, so the original's mask is its mask.
+_base_ = ['./resnet50_in9_baseline.py']
+
+train_dataloader = dict(dataset=dict(image_dir='mixed_rand'))
