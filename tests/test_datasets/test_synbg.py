@@ -121,19 +121,21 @@ def test_test_splits_and_masks_correspond_file_for_file(synbg_root):
         assert _extensions(path) == ({'.npy'} if split == 'fg_mask' else {'.JPEG'})
 
 
+def _read_train(root, folder, class_name, file_name, flags=cv2.IMREAD_COLOR):
+    """Reads ``<root>/<folder>/train/<class_name>/<file_name>`` with cv2."""
+    return cv2.imread(osp.join(root, folder, 'train', class_name, file_name), flags)
+
+
 def test_masks_are_binary_and_match_the_images(synbg_root):
     size = TINY['image_size']
     for class_name, stems in _stems_by_class(
         osp.join(synbg_root, 'original', 'train')
     ).items():
         for stem in stems:
-            mask = cv2.imread(
-                osp.join(synbg_root, 'fg_mask', 'train', class_name, stem + '.png'),
-                cv2.IMREAD_UNCHANGED,
+            mask = _read_train(
+                synbg_root, 'fg_mask', class_name, stem + '.png', cv2.IMREAD_UNCHANGED
             )
-            image = cv2.imread(
-                osp.join(synbg_root, 'original', 'train', class_name, stem + '.JPEG')
-            )
+            image = _read_train(synbg_root, 'original', class_name, stem + '.JPEG')
             assert mask.dtype == np.uint8 and mask.shape == image.shape[:2]
             assert image.shape == (size, size, 3)
             assert set(np.unique(mask)) == {0, 255}
@@ -155,16 +157,11 @@ def test_foreground_views_are_black_outside_the_mask(synbg_root):
         osp.join(synbg_root, 'original', 'train')
     ).items():
         for stem in stems:
-            mask = cv2.imread(
-                osp.join(synbg_root, 'fg_mask', 'train', class_name, stem + '.png'),
-                cv2.IMREAD_GRAYSCALE,
+            mask = _read_train(
+                synbg_root, 'fg_mask', class_name, stem + '.png', cv2.IMREAD_GRAYSCALE
             )
-            grabcut = cv2.imread(
-                osp.join(synbg_root, 'fg_grabcut', 'train', class_name, stem + '.JPEG')
-            )
-            original = cv2.imread(
-                osp.join(synbg_root, 'original', 'train', class_name, stem + '.JPEG')
-            )
+            grabcut = _read_train(synbg_root, 'fg_grabcut', class_name, stem + '.JPEG')
+            original = _read_train(synbg_root, 'original', class_name, stem + '.JPEG')
             assert grabcut[_away_from_edge(mask == 0)].max() <= JPEG_TOLERANCE
             inside = _away_from_edge(mask > 0)
             difference = np.abs(grabcut[inside].astype(int) - original[inside])
