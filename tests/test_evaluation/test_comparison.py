@@ -1,0 +1,146 @@
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+from clad_mm.evaluation.comparison import (
+    comparison_columns,
+    format_comparison_markdown,
+    load_result,
+    write_comparison_csv,
+)
+from clad_mm.visualization.mixed_scatter_plot import plot_mixed_same_vs_rand
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _write_result(path, config, **accuracies):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = dict(config=config, checkpoint='epoch_1.pth')
+    content.update({f'bg_challenge/{k}': v for k, v in accuracies.items()})
+    path.write_text(json.dumps(content))
+    return path
+
+
+BASELINE = dict(
+    original=91.7,
+    only_fg=55.85,
+    only_bg_t=60.74,
+    mixed_same=86.96,
+    mixed_rand=55.26,
+    mixed_next=48.74,
+    bg_gap=31.7,
+)
+CLAD = dict(original=95.56, only_fg=80.15, mixed_same=93.04, mixed_rand=73.04)
+
+
+def _table_rows(markdown):
+    rows = [line.strip('|').split('|') for line in markdown.splitlines()]
+    header = [cell.strip() for cell in rows[0]]
+    return [dict(zip(header, (c.strip() for c in row))) for row in rows[2:]]
+
+
+def test_load_result_names_model_by_config_stem(tmp_path):
+    path = _write_result(
+        tmp_path / 'bg_challenge.json', 'configs/clad/resnet18_synbg_clad.py', **CLAD
+    )
+    result = load_result(str(path))
+    assert result['name'] == 'resnet18_synbg_clad'
+    assert result['metrics'] == CLAD
+    assert load_result(str(path), name='CLAD')['name'] == 'CLAD'
+
+
+def test_load_result_errors_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match='missing.json'):
+        load_result(str(tmp_path / 'missing.json'))
+    broken = tmp_path / 'broken.json'
+    broken.write_text('{"bg_challenge/original": ')
+    with pytest.raises(ValueError, match='broken.json'):
+        load_result(str(broken))
+    unrelated = tmp_path / 'unrelated.json'
+    unrelated.write_text('{"accuracy/top1": 50.0}')
+    with pytest.raises(ValueError, match='unrelated.json'):
+        load_result(str(unrelated))
+
+
+def test_markdown_table_puts_each_value_under_its_split(tmp_path):
+    results = [
+        dict(name='Baseline', path='', metrics=BASELINE),
+        dict(name='CLAD', path='', metrics=CLAD),
+    ]
+    rows = _table_rows(format_comparison_markdown(results, comparison_columns(results)))
+    assert [row['model'] for row in rows] == ['Baseline', 'CLAD']
+    assert rows[0]['MIXED-RAND'] == '55.26'
+    assert rows[0]['ONLY-BG-T ↓'] == '60.74'
+    assert rows[0]['BG-GAP ↓'] == '31.70'
+    assert rows[1]['MIXED-SAME'] == '93.04'
+    assert rows[1]['ONLY-BG-T ↓'] == '–'  # absent from that result
+    assert 'MIXED-NEXT' not in rows[0]  # not a Table 2 column
+
+
+def test_all_splits_follow_challenge_order_then_gap():
+    results = [
+        dict(name='a', path='', metrics=dict(mixed_rand=1.0, original=2.0, bg_gap=3.0)),
+        dict(name='b', path='', metrics=dict(only_fg=4.0, my_split=5.0)),
+    ]
+    keys = [key for key, _ in comparison_columns(results, all_splits=True)]
+    assert keys == ['original', 'only_fg', 'mixed_rand', 'my_split', 'bg_gap']
+
+
+def test_csv_holds_the_same_numbers(tmp_path):
+    results = [dict(name='Baseline', path='', metrics=BASELINE)]
+    columns = comparison_columns(results, all_splits=True)
+    path = write_comparison_csv(results, columns, str(tmp_path / 'table.csv'))
+    with open(path) as f:
+        (row,) = list(csv.DictReader(f))
+    assert row.pop('model') == 'Baseline'
+    assert {key: float(value) for key, value in row.items()} == BASELINE
+
+
+def test_scatter_plot_is_a_png_of_the_requested_size(tmp_path):
+    out_path = str(tmp_path / 's.png')
+    path = plot_mixed_same_vs_rand(
+        ['a', 'b'], [86.9, 93.0], [55.2, 73.0], out_path, size_px=(500, 400)
+    )
+    image = cv2.imread(path)
+    assert image is not None and image.shape[:2] == (400, 500)
+    with pytest.raises(ValueError, match='2 names, 1 MIXED-SAME'):
+        plot_mixed_same_vs_rand(['a', 'b'], [1.0], [1.0, 2.0], str(tmp_path / 'x.png'))
+
+
+def _run_tool(*args):
+    return subprocess.run(
+        [sys.executable, str(REPO / 'tools/analysis/compare.py'), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+
+
+def test_compare_tool_writes_report_and_refuses_to_overwrite(tmp_path):
+    baseline = _write_result(tmp_path / 'b/bg_challenge.json', 'base.py', **BASELINE)
+    clad = _write_result(tmp_path / 'c/bg_challenge.json', 'clad.py', **CLAD)
+    out_dir = tmp_path / 'report'
+    done = _run_tool(baseline, clad, '--names', 'Base', 'CLAD', '--out-dir', out_dir)
+    assert done.returncode == 0, done.stderr
+    assert '| CLAD | 95.56 | 80.15 | 73.04 | 93.04 | – | – |' in done.stdout
+    assert (out_dir / 'comparison.md').read_text().strip() in done.stdout
+    saved = json.loads((out_dir / 'comparison.json').read_text())
+    assert [r['metrics'] for r in saved] == [BASELINE, CLAD]
+    assert cv2.imread(str(out_dir / 'mixed_scatter.png')).shape[:2] == (600, 600)
+
+    again = _run_tool(baseline, clad, '--out-dir', out_dir)
+    assert again.returncode != 0 and '--overwrite' in again.stderr
+    replaced = _run_tool(baseline, clad, '--out-dir', out_dir, '--overwrite')
+    assert replaced.returncode == 0, replaced.stderr
+
+
+def test_compare_tool_rejects_wrong_number_of_names(tmp_path):
+    baseline = _write_result(tmp_path / 'b.json', 'base.py', **BASELINE)
+    done = _run_tool(baseline, '--names', 'a', 'b', '--out-dir', tmp_path / 'r')
+    assert done.returncode != 0
+    assert '--names has 2 names for 1 result files' in done.stderr
