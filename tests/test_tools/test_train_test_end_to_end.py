@@ -314,3 +314,32 @@ def test_dist_test_matches_single_process(workspace, trained, tmp_path):
     assert len(metric_keys) == 9
     for key in metric_keys:
         assert dist[key] == pytest.approx(single[key])
+
+
+def test_checkpoint_hook_keeps_the_best_mixed_rand_epoch(workspace, tmp_path):
+    _, data_root = workspace
+    work_dir = str(tmp_path / 'work')
+    run_tool(
+        'tools/train.py',
+        CONFIG,
+        '--work-dir',
+        work_dir,
+        *tiny_options(data_root, max_epochs=3),
+        'default_hooks.checkpoint.save_best=bg_challenge/mixed_rand',
+        'default_hooks.checkpoint.rule=greater',
+        cwd=REPO_ROOT,
+    )
+    (scalars_path,) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    with open(scalars_path) as f:
+        logged = [json.loads(line) for line in f]
+    mixed_rand = [
+        (entry['step'], entry['bg_challenge/mixed_rand'])
+        for entry in logged
+        if 'bg_challenge/mixed_rand' in entry
+    ]
+    assert [epoch for epoch, _ in mixed_rand] == [1, 2, 3]
+    best_epoch = max(mixed_rand, key=lambda item: item[1])[0]  # first of equals
+    best = glob.glob(osp.join(work_dir, 'best_bg_challenge_mixed_rand_epoch_*.pth'))
+    assert [osp.basename(path) for path in best] == [
+        f'best_bg_challenge_mixed_rand_epoch_{best_epoch}.pth'
+    ]
