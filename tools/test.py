@@ -3,13 +3,16 @@
 The arguments are MMPretrain's ``tools/test.py`` ones. On a Background
 Challenge test config (``BGChallengeMetric``) every split of the test root is
 evaluated in one run; the per-split table and BG-GAP are printed and written
-as JSON and as a bar chart (PNG) beside the run's log.
+as JSON and as a bar chart (PNG) beside the run's log. A checkpoint whose
+tensors do not fit the config's model (e.g. another number of classes) is
+refused before testing, instead of being tested with a random head.
 """
 
 import argparse
 import json
 import os
 import os.path as osp
+import sys
 from copy import deepcopy
 
 import mmengine
@@ -19,6 +22,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
+from clad_mm.apis import read_checkpoint, require_checkpoint_fits
 from clad_mm.evaluation import format_split_table
 from clad_mm.utils import apply_launcher_and_work_dir, set_dataloader_defaults
 from clad_mm.visualization import plot_split_accuracies
@@ -149,6 +153,11 @@ def main():
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
+    try:
+        state_dict, _ = read_checkpoint(args.checkpoint)
+        require_checkpoint_fits(runner.model, state_dict, args.checkpoint, args.config)
+    except ValueError as error:
+        sys.exit(f'error: {error}')
 
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))

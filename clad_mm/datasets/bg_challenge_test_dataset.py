@@ -113,8 +113,13 @@ class BGChallengeTestDataset(BaseDataset):
         )
         splits = self.splits or self._find_splits()
         parents = {split: self._folder(split) for split in splits}
-        for parent in parents.values():
-            require_dir(parent, '<class>/<stem>.<ext> test images')
+        for split, parent in parents.items():
+            if not osp.isdir(parent):
+                raise FileNotFoundError(
+                    f'Split {split!r} is not in the test set {self.data_root}: '
+                    f'{parent} does not exist or is not a folder; splits '
+                    f'found there: {list(self._present_splits()) or "none"}'
+                )
         first_parent = parents[splits[0]]
         folders = list_class_folders(first_parent)
         for parent in parents.values():
@@ -157,8 +162,11 @@ class BGChallengeTestDataset(BaseDataset):
     def _folder(self, name: str) -> str:
         return osp.join(self.data_root, name, self.subset)
 
+    def _present_splits(self) -> tuple[str, ...]:
+        return tuple(split for split in self.SPLITS if osp.isdir(self._folder(split)))
+
     def _find_splits(self) -> tuple[str, ...]:
-        splits = tuple(split for split in self.SPLITS if osp.isdir(self._folder(split)))
+        splits = self._present_splits()
         if not splits:
             raise FileNotFoundError(
                 f'No test split found under {self.data_root}: looked for '

@@ -1,5 +1,31 @@
 """Plots of clad_mm results."""
 
+from .mixed_scatter_plot import plot_mixed_same_vs_rand
+from .saliency import (
+    SALIENCY_REDUCTIONS,
+    SALIENCY_TARGETS,
+    GridCell,
+    class_names,
+    classifier_logits,
+    explain_images,
+    label_from_class_folder,
+    plot_saliency_grid,
+    saliency_map,
+    smooth_grad,
+)
 from .split_accuracy_plot import plot_split_accuracies
 
-__all__ = ['plot_split_accuracies']
+__all__ = [
+    'SALIENCY_REDUCTIONS',
+    'SALIENCY_TARGETS',
+    'GridCell',
+    'class_names',
+    'classifier_logits',
+    'explain_images',
+    'label_from_class_folder',
+    'plot_mixed_same_vs_rand',
+    'plot_saliency_grid',
+    'plot_split_accuracies',
+    'saliency_map',
+    'smooth_grad',
+]

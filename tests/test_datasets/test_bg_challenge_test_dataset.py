@@ -82,7 +82,10 @@ def test_explicit_split_must_exist(tmp_path):
 
     with pytest.raises(FileNotFoundError) as error:
         build(root, splits=['original', 'mixed_next'])
-    assert f'{root}/mixed_next/val does not exist' in str(error.value)
+    message = str(error.value)
+    assert f"Split 'mixed_next' is not in the test set {root}:" in message
+    assert f'{root}/mixed_next/val does not exist' in message
+    assert "splits found there: ['original']" in message
 
 
 def test_no_split_present_lists_what_was_looked_for(tmp_path):
@@ -150,6 +153,36 @@ def test_with_fg_mask_requires_a_mask_per_image(tmp_path):
         message
     )
     assert '00_dog/n01_y' in message
+
+
+def test_with_fg_mask_names_an_image_whose_mask_has_another_stem(tmp_path):
+    root = write_test_root(tmp_path, ['original'], with_masks=True)
+    mask_dir = root / 'fg_mask' / 'val' / '01_musical instrument'
+    os.rename(mask_dir / 'n02_x.npy', mask_dir / 'n02_x_mask.npy')
+
+    with pytest.raises(ValueError) as error:
+        build(root, with_fg_mask=True)
+    message = str(error.value)
+    assert f'1 stems of {root}/original/val have no file in {root}/fg_mask/val' in (
+        message
+    )
+    assert '01_musical instrument/n02_x' in message
+
+
+def test_mask_of_another_size_is_named_when_loaded(tmp_path):
+    root = write_test_root(tmp_path, ['original'], with_masks=True)
+    mask_path = root / 'fg_mask' / 'val' / '00_dog' / 'n01_y.npy'
+    np.save(mask_path, np.ones((SIZE + 2, SIZE), np.uint8))
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadForegroundMask')]
+    dataset = build(root, with_fg_mask=True, pipeline=pipeline)
+
+    dataset[1]  # 00_dog/n02_x keeps a mask of the right size
+    with pytest.raises(ValueError) as error:
+        dataset[0]
+    assert str(error.value) == (
+        f'Foreground mask {mask_path} is {SIZE + 2}x{SIZE} (HxW) but its image '
+        f'{root}/original/val/00_dog/n01_y.JPEG is {SIZE}x{SIZE}'
+    )
 
 
 def test_with_fg_mask_requires_the_mask_folder(tmp_path):

@@ -64,6 +64,23 @@ def test_accuracy_is_counted_over_images_not_batches():
     assert 'bg_challenge/bg_gap' not in metrics
 
 
+def test_scores_decide_over_labels():
+    # After test-time augmentation only pred_score is merged; pred_label
+    # still holds the first view's class. Argmax of the scores: 2 of 3 right.
+    def scored(predicted_by_label, predicted_by_score, target):
+        pred_score = torch.zeros(4)
+        pred_score[predicted_by_score] = 1.0
+        return dict(
+            split='mixed_rand',
+            pred_label=torch.tensor([predicted_by_label]),
+            pred_score=pred_score,
+            gt_label=torch.tensor([target]),
+        )
+
+    metrics = evaluate([[scored(0, 1, 1), scored(2, 3, 3), scored(3, 2, 3)]])
+    assert metrics['bg_challenge/mixed_rand'] == pytest.approx(200 / 3)
+
+
 def test_missing_split_names_the_fix():
     metric = BGChallengeMetric()
     bad = dict(pred_label=torch.tensor([0]), gt_label=torch.tensor([0]))

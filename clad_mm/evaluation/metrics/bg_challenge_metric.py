@@ -7,6 +7,12 @@ from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
 
 from clad_mm.datasets.folder_layout import BG_CHALLENGE_SPLITS
+from clad_mm.evaluation.imagenet_to_in9 import IN9_CLASSES, in9_predictions
+
+#: ``label_mapping`` values of :class:`BGChallengeMetric`: the function from
+#: a model's class scores to dataset labels, and the dataset classes it
+#: produces.
+LABEL_MAPPINGS = {'imagenet1k_to_in9': (in9_predictions, IN9_CLASSES)}
 
 
 def split_accuracies(splits: Sequence[str], correct: Sequence[bool]) -> dict:
@@ -77,6 +83,18 @@ class BGChallengeMetric(BaseMetric):
     ``PackInputs``' ``meta_keys``. Accuracy is counted over images, never
     averaged over batches.
 
+    The predicted class is the argmax of ``pred_score`` (``pred_label``
+    only for samples without scores), as in MMPretrain's ``Accuracy``; after
+    test-time augmentation only the scores are merged, and ``pred_label``
+    still holds the first view's prediction.
+
+    A model trained on other classes than the test set's is evaluated with
+    ``label_mapping``: ``'imagenet1k_to_in9'`` reads a 1000-class ImageNet
+    model's scores as IN-9 predictions (argmax over all 1000 classes, then
+    mapped; the 630 classes outside IN-9 count as wrong), as the official
+    Background Challenge evaluation does; see
+    :func:`clad_mm.evaluation.imagenet_to_in9.in9_predictions`.
+
     Results are ``'<prefix>/<split>'`` for every split seen and
     ``'<prefix>/bg_gap'`` when both mixed splits are present; use e.g.
     ``save_best='bg_challenge/mixed_rand'`` in ``CheckpointHook`` for model
@@ -87,11 +105,30 @@ class BGChallengeMetric(BaseMetric):
             Defaults to ``'cpu'``.
         prefix (str, optional): Metric name prefix. Defaults to
             ``'bg_challenge'``.
+        label_mapping (str, optional): How the model's classes become the
+            test set's: None (the same classes) or ``'imagenet1k_to_in9'``.
+            Defaults to None.
     """
 
     default_prefix = 'bg_challenge'
 
+    def __init__(
+        self,
+        collect_device: str = 'cpu',
+        prefix: str | None = None,
+        label_mapping: str | None = None,
+    ):
+        if label_mapping is not None and label_mapping not in LABEL_MAPPINGS:
+            raise ValueError(
+                f'Unknown label_mapping {label_mapping!r}; expected None or one '
+                f'of {sorted(LABEL_MAPPINGS)}'
+            )
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.label_mapping = label_mapping
+
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        if self.label_mapping is not None and not self.results:
+            self._warn_on_unexpected_classes()
         for sample in data_samples:
             if 'split' not in sample:
                 raise KeyError(
@@ -99,9 +136,39 @@ class BGChallengeMetric(BaseMetric):
                     f"{sorted(sample)}); add 'split' to the meta_keys of "
                     'PackInputs in the test pipeline'
                 )
-            predicted = int(sample['pred_label'])
+            predicted = self._predicted_label(sample)
             target = int(sample['gt_label'])
             self.results.append((sample['split'], predicted == target))
+
+    def _predicted_label(self, sample: dict) -> int:
+        if self.label_mapping is not None:
+            if 'pred_score' not in sample:
+                raise KeyError(
+                    f"label_mapping={self.label_mapping!r} needs each sample's "
+                    f"'pred_score' (got keys: {sorted(sample)})"
+                )
+            to_dataset_labels, _ = LABEL_MAPPINGS[self.label_mapping]
+            try:
+                return int(to_dataset_labels(sample['pred_score']))
+            except ValueError as error:
+                raise ValueError(
+                    f'{error} (BGChallengeMetric has label_mapping='
+                    f'{self.label_mapping!r})'
+                ) from error
+        if 'pred_score' in sample:
+            return int(sample['pred_score'].argmax())
+        return int(sample['pred_label'])
+
+    def _warn_on_unexpected_classes(self) -> None:
+        _, mapped_classes = LABEL_MAPPINGS[self.label_mapping]
+        classes = (self.dataset_meta or {}).get('classes')
+        if classes is not None and tuple(classes) != mapped_classes:
+            MMLogger.get_current_instance().warning(
+                f'label_mapping={self.label_mapping!r} predicts the classes '
+                f'{list(mapped_classes)} (in label order), but the test set '
+                f'holds {list(classes)}; accuracies are only meaningful if '
+                'these are the same classes in the same order'
+            )
 
     def compute_metrics(self, results: list) -> dict:
         splits = [split for split, _ in results]

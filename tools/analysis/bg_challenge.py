@@ -1,0 +1,131 @@
+"""Challenge accuracy of a checkpoint on the Background Challenge.
+
+Pastes every test foreground on every ONLY-BG-T test background and counts
+the foregrounds that some background makes the model misclassify (Xiao et
+al., ICLR 2021; DESIGN.md §4). Composites go through the config's test
+pipeline and data preprocessor, as images in ``tools/test.py`` do.
+
+Example::
+
+    python tools/analysis/bg_challenge.py \\
+        configs/clad/resnet18_synbg_baseline.py \\
+        work_dirs/resnet18_synbg_baseline/epoch_12.pth \\
+        --max-foregrounds 200 --max-backgrounds 200
+
+prints a table and writes ``bg_challenge_adversarial.json`` to
+``work_dirs/<config name>/bg_challenge_adversarial`` (or ``--work-dir``).
+An interrupted run resumes when started again with the same arguments.
+"""
+
+import argparse
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+
+import clad_mm  # noqa: F401  (registers components, applies compat fixes)
+from clad_mm.evaluation.adversarial_backgrounds import (
+    RESULT_FILE,
+    format_adversarial_table,
+    run_adversarial_backgrounds,
+)
+
+#: Adversarial-background accuracy of an ImageNet ResNet-50 (leaderboard).
+LEADERBOARD_RESNET50 = 22.3
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text}')
+    return value
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parses the command line.
+
+    Args:
+        argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
+
+    Returns:
+        argparse.Namespace: The parsed options.
+    """
+    parser = argparse.ArgumentParser(
+        description='Background Challenge challenge accuracy: every foreground '
+        'on every ONLY-BG-T background'
+    )
+    parser.add_argument('config', help='MMPretrain config of the model')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--data-root',
+        help='test root holding original/, fg_mask/ and only_bg_t/ (default: '
+        "the config's test_dataloader.dataset.data_root)",
+    )
+    parser.add_argument(
+        '--work-dir',
+        help='folder for the results and the resume state (default: '
+        'work_dirs/<config name>/bg_challenge_adversarial)',
+    )
+    parser.add_argument(
+        '--batch-size', type=_positive_int, default=64, help='composites per batch'
+    )
+    parser.add_argument(
+        '--max-foregrounds',
+        type=_positive_int,
+        help='evaluate a random subset of this many foregrounds',
+    )
+    parser.add_argument(
+        '--max-backgrounds',
+        type=_positive_int,
+        help='paste on a random subset of this many backgrounds',
+    )
+    parser.add_argument('--seed', type=int, default=0, help='seed of the subsets')
+    parser.add_argument(
+        '--device',
+        choices=['cpu', 'cuda'],
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='default: cuda if available',
+    )
+    args = parser.parse_args(argv)
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda, but torch finds no CUDA device')
+    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
+        parser.error(f'checkpoint {args.checkpoint!r} is not a file')
+    return args
+
+
+def main(argv=None) -> dict:
+    """Runs the evaluation, prints the table and writes the JSON.
+
+    Args:
+        argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
+
+    Returns:
+        dict: The report written to the JSON file.
+    """
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    work_dir = args.work_dir or osp.join(
+        'work_dirs',
+        osp.splitext(osp.basename(args.config))[0],
+        'bg_challenge_adversarial',
+    )
+    report = run_adversarial_backgrounds(
+        cfg,
+        args.checkpoint,
+        work_dir,
+        test_root=args.data_root,
+        batch_size=args.batch_size,
+        max_foregrounds=args.max_foregrounds,
+        max_backgrounds=args.max_backgrounds,
+        seed=args.seed,
+        device=args.device,
+    )
+    print(format_adversarial_table(report))
+    print(f'(leaderboard: an ImageNet ResNet-50 scores {LEADERBOARD_RESNET50} %)')
+    print(f'Results written to {osp.join(work_dir, RESULT_FILE)}')
+    return report
+
+
+if __name__ == '__main__':
+    main()
