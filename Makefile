@@ -1,5 +1,6 @@
 # clad_mm: the two front-door commands.
-#   make demo  - set up, generate SynBG, train the baseline, evaluate every split
+#   make demo  - set up, generate SynBG, train the baseline, CLAD and CLAD+,
+#                evaluate every split and print one comparison table
 #   make test  - set up with test dependencies, lint, run the whole test suite
 # An active virtual environment is used as it is; otherwise .venv is created.
 
@@ -13,8 +14,8 @@ endif
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.clad_mm-installed
 
-DEMO_CONFIG := configs/clad/resnet18_synbg_baseline.py
-DEMO_WORK_DIR := work_dirs/resnet18_synbg_baseline
+DEMO_MODELS := resnet18_synbg_baseline resnet18_synbg_clad resnet18_synbg_clad_plus
+DEMO_NAMES := Baseline CLAD CLAD+
 
 .PHONY: demo test lint format install
 
@@ -32,10 +33,18 @@ install: $(INSTALLED)
 data/synbg/synbg_meta.json: | $(INSTALLED)
 	$(PY) tools/data/make_synbg.py data/synbg
 
+# Each model resumes where an interrupted run stopped; a finished one is only
+# re-tested.
 demo: $(INSTALLED) data/synbg/synbg_meta.json
-	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) --resume
-	$(PY) tools/test.py $(DEMO_CONFIG) "$$(cat $(DEMO_WORK_DIR)/last_checkpoint)" \
-		--work-dir $(DEMO_WORK_DIR)/test
+	set -e; for model in $(DEMO_MODELS); do \
+		$(PY) tools/train.py configs/clad/$$model.py --work-dir work_dirs/$$model --resume; \
+		$(PY) tools/test.py configs/clad/$$model.py "$$(cat work_dirs/$$model/last_checkpoint)" \
+			--work-dir work_dirs/$$model/test \
+			--out work_dirs/$$model/test/bg_challenge.json --out-item metrics; \
+	done
+	$(PY) tools/analysis/compare.py \
+		$(foreach model,$(DEMO_MODELS),work_dirs/$(model)/test/bg_challenge.json) \
+		--names $(DEMO_NAMES) --out-dir work_dirs/synbg_comparison --overwrite
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .

@@ -3,7 +3,7 @@
 _base_ = [
     'mmpretrain::_base_/models/resnet18.py',
     '../_base_/datasets/synbg_bs64.py',
-    '../_base_/schedules/synbg_adam_12e.py',
+    '../_base_/schedules/synbg_adam_8e.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
 

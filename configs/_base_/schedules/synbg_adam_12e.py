@@ -1,8 +1,0 @@
-# Short CPU schedule for SynBG: Adam lr 1e-3 (CLAD's optimiser), no weight
-# decay, 12 epochs, lr x0.1 for the last 3.
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=0))
-param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[9], gamma=0.1)
-train_cfg = dict(by_epoch=True, max_epochs=12, val_interval=4)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=64)
