@@ -48,6 +48,7 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from .folder_layout import BG_CHALLENGE_SPLITS
+from .foreground_masks import fill_box_with_background_tiles
 from .transforms.foreground_paste import hard_paste
 
 CLASSES = (
@@ -113,56 +114,6 @@ class SynBGSample:
     box: tuple
     label: int
     background_label: int
-
-
-def fill_box_with_background_tiles(image: np.ndarray, box) -> np.ndarray:
-    """Fills a box with tiles of the image's own background (ONLY-BG-T).
-
-    This is the Background Challenge's rule: of the four strips outside the
-    box (left and right strips span the full height, top and bottom strips
-    the full width) the one with the largest area is repeated across the box,
-    starting at the box's edge, so the filled box continues the background
-    instead of leaving a hole.
-
-    Args:
-        image (np.ndarray): H x W or H x W x C image; it is not modified.
-        box (Sequence[int]): ``(x0, y0, x1, y1)`` in pixels with exclusive
-            ``x1`` and ``y1``, inside the image.
-
-    Returns:
-        np.ndarray: A copy of ``image`` whose box holds background tiles.
-    """
-    height, width = image.shape[:2]
-    x0, y0, x1, y1 = (int(value) for value in box)
-    if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
-        raise ValueError(
-            f'box {tuple(box)} must satisfy 0 <= x0 < x1 <= {width} and '
-            f'0 <= y0 < y1 <= {height} for an image of shape {image.shape}'
-        )
-    strips = {
-        'left': (x0 * height, image[y0:y1, :x0]),
-        'right': ((width - x1) * height, image[y0:y1, x1:]),
-        'top': (y0 * width, image[:y0, x0:x1]),
-        'bottom': ((height - y1) * width, image[y1:, x0:x1]),
-    }
-    side = max(strips, key=lambda name: strips[name][0])
-    area, strip = strips[side]
-    if area == 0:
-        raise ValueError(
-            f'box {tuple(box)} covers the whole image of shape {image.shape}: '
-            'there is no background to tile'
-        )
-    box_width, box_height = x1 - x0, y1 - y0
-    extra_axes = (1,) * (image.ndim - 2)
-    if side in ('left', 'right'):
-        repeats = math.ceil(box_width / strip.shape[1])
-        tiles = np.tile(strip, (1, repeats, *extra_axes))[:, :box_width]
-    else:
-        repeats = math.ceil(box_height / strip.shape[0])
-        tiles = np.tile(strip, (repeats, 1, *extra_axes))[:box_height]
-    filled = image.copy()
-    filled[y0:y1, x0:x1] = tiles
-    return filled
 
 
 def mask_to_box(mask: np.ndarray) -> tuple:

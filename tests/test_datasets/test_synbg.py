@@ -14,7 +14,6 @@ from clad_mm.datasets.synbg import (
     CLASSES,
     MANIFEST_FILE,
     META_FILE,
-    fill_box_with_background_tiles,
     generate_synbg,
     read_synbg_meta,
 )
@@ -249,32 +248,6 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path):
     assert other.keys() == first.keys()
     images = [path for path in first if path.endswith('.JPEG')]
     assert all(other[path] != first[path] for path in images)
-
-
-def test_fill_box_with_background_tiles_repeats_the_largest_strip():
-    # Columns count 0..9; of the strips left (2 x 6 pixels), right (3 x 6),
-    # top and bottom (10 x 1 each) the right one is the largest.
-    image = np.tile(np.arange(10, dtype=np.uint8), (6, 1))
-    filled = fill_box_with_background_tiles(image, (2, 1, 7, 5))
-    np.testing.assert_array_equal(filled[1:5, 2:7], np.tile([7, 8, 9, 7, 8], (4, 1)))
-    np.testing.assert_array_equal(filled[:, 7:], image[:, 7:])
-    np.testing.assert_array_equal(filled[[0, 5]], image[[0, 5]])
-    # A wide box near the top: the bottom strip is the largest.
-    rows = np.repeat(np.arange(8, dtype=np.uint8)[:, None, None], 5, axis=1)
-    rows = np.repeat(rows, 3, axis=2)
-    filled = fill_box_with_background_tiles(rows, (0, 1, 5, 4))
-    np.testing.assert_array_equal(filled[1:4, :, 0], np.tile([[4], [5], [6]], (1, 5)))
-
-
-@pytest.mark.parametrize('box', [(0, 0, 11, 3), (3, 2, 3, 4), (-1, 0, 2, 2)])
-def test_fill_box_with_background_tiles_rejects_boxes_outside(box):
-    with pytest.raises(ValueError, match='box'):
-        fill_box_with_background_tiles(np.zeros((6, 10), np.uint8), box)
-
-
-def test_fill_box_with_background_tiles_needs_background():
-    with pytest.raises(ValueError, match='no background'):
-        fill_box_with_background_tiles(np.zeros((6, 10), np.uint8), (0, 0, 10, 6))
 
 
 def test_refuses_a_non_empty_directory_unless_overwrite(tmp_path):

@@ -1,0 +1,707 @@
+"""Foreground masks for a whole image folder, and their quality.
+
+:func:`make_masks` segments every image of a folder-per-class tree
+(``IMG_ROOT/[<split>/]<class>/<stem>.<ext>``) with the ImageNet-9 recipe of
+the Background Challenge (Xiao et al., ICLR 2021), which CLAD (BMVC 2022)
+trains on, and writes the training views in CLAD's layout (DESIGN.md §4)::
+
+    OUT_ROOT/fg_mask/<rel>/<stem>.png       0 / 255 mask
+    OUT_ROOT/only_bg_t/<rel>/<stem>.<ext>   object box filled with tiles
+    OUT_ROOT/fg_grabcut/<rel>/<stem>.<ext>  object on black
+    OUT_ROOT/make_masks_report.json         what happened to every image
+
+so that :class:`BGChallengeTrainDataset` reads them with
+``image_dir=IMG_ROOT``. :func:`compare_mask_folders` scores predicted masks
+against ground-truth masks (IoU and coverage, per class and overall).
+"""
+
+import multiprocessing
+import os
+import os.path as osp
+import time
+import xml.etree.ElementTree as ElementTree
+from dataclasses import asdict, dataclass
+
+import cv2
+import mmcv
+import mmengine
+import numpy as np
+from mmengine.utils import ProgressBar
+
+from .folder_layout import IMAGE_EXTENSIONS, MASK_EXTENSIONS
+from .foreground_masks import (
+    center_box,
+    fill_box_with_background_tiles,
+    grabcut_mask,
+    mask_bounding_box,
+    mask_coverage,
+    mask_iou,
+    only_fg_image,
+)
+from .synbg import JPEG_PARAMS
+from .transforms.load_foreground_mask import LoadForegroundMask
+
+METHODS = ('grabcut-bbox', 'grabcut-center', 'rembg')
+OUTPUT_FOLDERS = ('fg_mask', 'only_bg_t', 'fg_grabcut')
+REPORT_FILE = 'make_masks_report.json'
+#: DESIGN.md §4: masks under 10 % of the box are rejected.
+DEFAULT_MIN_MASK_SHARE = 0.1
+REMBG_MODEL = 'u2net'
+_REMBG_HELP = (
+    'The rembg method needs the optional package rembg: pip install rembg. '
+    f'Its U2-Net model ({REMBG_MODEL}, about 170 MB) is downloaded to '
+    '~/.u2net on first use, so the first run needs internet access'
+)
+
+
+class RembgUnavailable(RuntimeError):
+    """rembg is not installed or its model cannot be loaded."""
+
+
+class MaskRejected(Exception):
+    """An image that a rule of the recipe excludes.
+
+    Args:
+        rule (str): Short name of the rule, used to count rejections.
+        reason (str): What was found, for the report.
+    """
+
+    def __init__(self, rule: str, reason: str):
+        super().__init__(reason)
+        self.rule = rule
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class MaskJob:
+    """Options shared by every image of one :func:`make_masks` run.
+
+    Args:
+        img_root (str): Folder of ``[<split>/]<class>/<stem>.<ext>`` images.
+        out_root (str): Folder receiving the three output folders.
+        method (str): One of :data:`METHODS`.
+        boxes_dir (str, optional): Pascal-VOC XML boxes, as
+            ``<stem>.xml`` or ``<class>/<stem>.xml``; needed by
+            ``grabcut-bbox``.
+        iterations (int): GrabCut iterations.
+        min_mask_share (float): Smallest share of the box the mask must
+            cover (the whole image for ``rembg``).
+        center_margin (float): Margin of the ``grabcut-center`` box, as a
+            share of each side.
+    """
+
+    img_root: str
+    out_root: str
+    method: str
+    boxes_dir: str | None = None
+    iterations: int = 5
+    min_mask_share: float = DEFAULT_MIN_MASK_SHARE
+    center_margin: float = 0.1
+
+    def parameters(self) -> dict:
+        """The options that decide the outputs, for the report."""
+        return {
+            key: value
+            for key, value in asdict(self).items()
+            if key not in ('img_root', 'out_root')
+        }
+
+
+def list_images(root: str) -> tuple[list[str], list[str]]:
+    """Lists the images below ``root`` by relative path, recursively.
+
+    Entries whose names start with a dot are skipped (macOS metadata, and
+    the temporary files of an interrupted run).
+
+    Args:
+        root (str): Folder to walk.
+
+    Returns:
+        tuple[list[str], list[str]]: Sorted relative paths of the images
+        (extension in ``IMAGE_EXTENSIONS``) and of every other file.
+    """
+    images, others = [], []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(name for name in subfolders if name[0] != '.')
+        for name in sorted(files):
+            if name.startswith('.'):
+                continue
+            relative = osp.relpath(osp.join(folder, name), root)
+            is_image = osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+            (images if is_image else others).append(relative)
+    return images, others
+
+
+def output_paths(out_root: str, relative: str) -> dict[str, str]:
+    """The three output files of an image.
+
+    Args:
+        out_root (str): Output root.
+        relative (str): The image's path relative to the image root.
+
+    Returns:
+        dict[str, str]: Path by output folder; the mask is always ``.png``,
+        the two views keep the image's extension.
+    """
+    stem = osp.splitext(relative)[0]
+    return {
+        'fg_mask': osp.join(out_root, 'fg_mask', stem + '.png'),
+        'only_bg_t': osp.join(out_root, 'only_bg_t', relative),
+        'fg_grabcut': osp.join(out_root, 'fg_grabcut', relative),
+    }
+
+
+def find_box_file(boxes_dir: str, relative: str) -> str | None:
+    """The VOC XML of an image: ``<stem>.xml`` or ``<class>/<stem>.xml``.
+
+    Args:
+        boxes_dir (str): Folder of the XML files.
+        relative (str): The image's path relative to the image root; its
+            parent folder is the class.
+
+    Returns:
+        str | None: The first existing candidate, or None.
+    """
+    folder, name = osp.split(relative)
+    stem = osp.splitext(name)[0]
+    for candidate in (
+        osp.join(boxes_dir, stem + '.xml'),
+        osp.join(boxes_dir, osp.basename(folder), stem + '.xml'),
+    ):
+        if osp.isfile(candidate):
+            return candidate
+    return None
+
+
+def read_voc_boxes(xml_path: str) -> tuple[list[tuple], tuple | None]:
+    """Reads the object boxes of a Pascal-VOC annotation.
+
+    VOC (and ImageNet) boxes count pixels from 1 and include ``xmax`` and
+    ``ymax``; they are returned 0-based with exclusive ends.
+
+    Args:
+        xml_path (str): The annotation file.
+
+    Returns:
+        tuple[list[tuple], tuple | None]: The ``(x0, y0, x1, y1)`` box of
+        every ``<object>``, and the annotated ``(width, height)`` if the file
+        has a ``<size>``.
+
+    Raises:
+        ValueError: Naming the file, if it is not XML or a box lacks a
+            coordinate or holds a non-number.
+    """
+    try:
+        root = ElementTree.parse(xml_path).getroot()
+    except (ElementTree.ParseError, OSError) as error:
+        raise ValueError(f'cannot parse {xml_path}: {error}') from error
+    try:
+        boxes = []
+        for bndbox in root.iter('bndbox'):
+            xmin, ymin, xmax, ymax = (
+                round(float(bndbox.find(tag).text))
+                for tag in ('xmin', 'ymin', 'xmax', 'ymax')
+            )
+            boxes.append((xmin - 1, ymin - 1, xmax, ymax))
+        size = root.find('size')
+        if size is not None:
+            size = tuple(int(size.find(tag).text) for tag in ('width', 'height'))
+    except (AttributeError, TypeError, ValueError) as error:
+        raise ValueError(
+            f'{xml_path} is not a valid Pascal-VOC annotation: every <bndbox> '
+            'needs numeric <xmin>, <ymin>, <xmax>, <ymax> and <size> needs '
+            f'<width> and <height> ({error})'
+        ) from error
+    return boxes, size
+
+
+def load_rembg_session(model: str = REMBG_MODEL):
+    """Imports rembg and loads its model, downloading it on first use.
+
+    Args:
+        model (str): rembg model name.
+
+    Returns:
+        The rembg session.
+
+    Raises:
+        RembgUnavailable: With install instructions, if rembg is missing or
+            its model cannot be downloaded or loaded.
+    """
+    try:
+        import rembg
+    except ImportError as error:
+        raise RembgUnavailable(f'{_REMBG_HELP}. Import failed: {error}') from error
+    try:
+        return rembg.new_session(model)
+    except Exception as error:  # rembg raises whatever its download hits.
+        raise RembgUnavailable(
+            f'rembg could not download or load its {model} model: {error}. '
+            f'{_REMBG_HELP}'
+        ) from error
+
+
+def rembg_mask(image_bgr: np.ndarray, session) -> np.ndarray:
+    """Salient-object mask from rembg (U2-Net), thresholded at half.
+
+    Args:
+        image_bgr (np.ndarray): H x W x 3 uint8 BGR image.
+        session: A session from :func:`load_rembg_session`.
+
+    Returns:
+        np.ndarray: H x W uint8 mask in {0, 1}.
+    """
+    import rembg
+
+    rgb = np.ascontiguousarray(image_bgr[..., ::-1])
+    alpha = np.asarray(rembg.remove(rgb, session=session, only_mask=True))
+    return (alpha > 127).astype(np.uint8)
+
+
+def _read_image(path: str) -> np.ndarray:
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f'cannot decode {path}: corrupt or not an image')
+    return image
+
+
+def _outputs_valid(paths: dict, height: int, width: int) -> bool:
+    for path in paths.values():
+        if not osp.isfile(path):
+            return False
+        decoded = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if decoded is None or decoded.shape[:2] != (height, width):
+            return False
+    return True
+
+
+def _segment(image: np.ndarray, job: MaskJob, relative: str, rembg_session):
+    """Returns the mask and the box that ONLY-BG-T tiles."""
+    height, width = image.shape[:2]
+    if job.method == 'grabcut-bbox':
+        box = _annotated_box(job.boxes_dir, relative, width, height)
+        mask = grabcut_mask(image, box, job.iterations)
+    elif job.method == 'grabcut-center':
+        box = center_box(height, width, job.center_margin)
+        mask = grabcut_mask(image, box, job.iterations)
+    else:
+        box = (0, 0, width, height)
+        mask = rembg_mask(image, rembg_session)
+    box_area = (box[2] - box[0]) * (box[3] - box[1])
+    share = np.count_nonzero(mask) / box_area
+    if share < job.min_mask_share:
+        raise MaskRejected(
+            'small_mask',
+            f'mask covers {share:.1%} of the box {box}, under the minimum '
+            f'{job.min_mask_share:.0%}',
+        )
+    tile_box = box if job.method == 'grabcut-bbox' else mask_bounding_box(mask)
+    return mask, tile_box
+
+
+def _annotated_box(boxes_dir: str, relative: str, width: int, height: int):
+    xml_path = find_box_file(boxes_dir, relative)
+    if xml_path is None:
+        raise MaskRejected(
+            'no_annotation', f'no <stem>.xml or <class>/<stem>.xml in {boxes_dir}'
+        )
+    boxes, size = read_voc_boxes(xml_path)
+    if len(boxes) != 1:
+        raise MaskRejected('box_count', f'{xml_path} holds {len(boxes)} boxes, not 1')
+    if size is not None and size != (width, height):
+        raise ValueError(
+            f'{xml_path} annotates a {size[0]}x{size[1]} image but the image '
+            f'is {width}x{height} (WxH)'
+        )
+    x0, y0, x1, y1 = boxes[0]
+    box = (max(x0, 0), max(y0, 0), min(x1, width), min(y1, height))
+    if box[0] >= box[2] or box[1] >= box[3]:
+        raise MaskRejected(
+            'box_outside_image',
+            f'box {boxes[0]} of {xml_path} is empty inside the {width}x{height} image',
+        )
+    return box
+
+
+def _write_atomically(image: np.ndarray, path: str) -> None:
+    # A run stopped mid-write leaves a dot file, which listing ignores,
+    # rather than a truncated output that looks complete.
+    folder, name = osp.split(path)
+    temporary = osp.join(folder, f'.{name}.{os.getpid()}.tmp{osp.splitext(name)[1]}')
+    is_jpeg = osp.splitext(name)[1].lower() in ('.jpg', '.jpeg')
+    mmcv.imwrite(image, temporary, JPEG_PARAMS if is_jpeg else None)
+    os.replace(temporary, path)
+
+
+def process_image(job: MaskJob, relative: str, rembg_session=None) -> dict:
+    """Segments one image and writes its three outputs.
+
+    Never raises for a bad image: the outcome is returned for the report.
+
+    Args:
+        job (MaskJob): The run's options.
+        relative (str): The image's path relative to ``job.img_root``.
+        rembg_session: Session for ``method='rembg'``.
+
+    Returns:
+        dict: ``path``, ``status`` (``'written'``, ``'skipped_existing'``,
+        ``'rejected'`` with ``rule`` and ``reason``, or ``'failed'`` with
+        ``error``) and ``seconds`` spent.
+    """
+    start = time.perf_counter()
+    result = {'path': relative}
+    try:
+        image = _read_image(osp.join(job.img_root, relative))
+        paths = output_paths(job.out_root, relative)
+        if _outputs_valid(paths, *image.shape[:2]):
+            result['status'] = 'skipped_existing'
+        else:
+            mask, tile_box = _segment(image, job, relative, rembg_session)
+            background = fill_box_with_background_tiles(image, tile_box)
+            _write_atomically(mask * np.uint8(255), paths['fg_mask'])
+            _write_atomically(background, paths['only_bg_t'])
+            _write_atomically(only_fg_image(image, mask), paths['fg_grabcut'])
+            result['status'] = 'written'
+    except MaskRejected as rejection:
+        result.update(status='rejected', rule=rejection.rule, reason=rejection.reason)
+    except Exception as error:  # Reported per image, never dropped.
+        result.update(status='failed', error=f'{type(error).__name__}: {error}')
+    result['seconds'] = time.perf_counter() - start
+    return result
+
+
+_worker_state = {}
+
+
+def _init_worker(job: MaskJob) -> None:
+    # Each process runs one OpenCV thread: the pool already uses every core.
+    cv2.setNumThreads(1)
+    _worker_state['job'] = job
+    if job.method == 'rembg':
+        _worker_state['rembg_session'] = load_rembg_session()
+
+
+def _process_in_worker(relative: str) -> dict:
+    return process_image(
+        _worker_state['job'], relative, _worker_state.get('rembg_session')
+    )
+
+
+def _check_roots(job: MaskJob) -> None:
+    if not osp.isdir(job.img_root):
+        raise FileNotFoundError(
+            f'{job.img_root} is not a folder; expected [<split>/]<class>/<image>'
+        )
+    if job.method not in METHODS:
+        raise ValueError(f'method must be one of {METHODS}, got {job.method!r}')
+    if job.method == 'grabcut-bbox' and (
+        job.boxes_dir is None or not osp.isdir(job.boxes_dir)
+    ):
+        raise FileNotFoundError(
+            f'grabcut-bbox needs a folder of Pascal-VOC XML boxes (--boxes); '
+            f'got {job.boxes_dir}'
+        )
+    img_root = osp.realpath(job.img_root)
+    out_root = osp.realpath(job.out_root)
+    if out_root == img_root or out_root.startswith(img_root + os.sep):
+        raise ValueError(
+            f'OUT_ROOT {job.out_root} is inside IMG_ROOT {job.img_root}: its '
+            'outputs would be read as images; choose a folder outside it'
+        )
+    for folder in OUTPUT_FOLDERS:
+        output = osp.join(out_root, folder)
+        if img_root == output or img_root.startswith(output + os.sep):
+            raise ValueError(
+                f'IMG_ROOT {job.img_root} is inside the output folder {output}'
+            )
+    report_path = osp.join(job.out_root, REPORT_FILE)
+    if osp.isfile(report_path):
+        previous = mmengine.load(report_path).get('parameters')
+        if previous is not None and previous != job.parameters():
+            raise ValueError(
+                f'{job.out_root} holds masks made with {previous}, not '
+                f'{job.parameters()}; resuming would mix them. Choose another '
+                f'OUT_ROOT, or delete {report_path} if you mean to mix them'
+            )
+
+
+def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> dict:
+    """Segments every image below ``job.img_root``; resumable.
+
+    An image whose three outputs already exist and decode with its size is
+    skipped, so an interrupted run can simply be restarted. The report,
+    also written to ``OUT_ROOT/make_masks_report.json``, lists every image
+    that was rejected or failed, and every file that is not an image.
+
+    Args:
+        job (MaskJob): The run's options.
+        workers (int): Processes; 1 runs in this process.
+        show_progress (bool): Print a progress bar with ETA.
+
+    Returns:
+        dict: ``parameters``, ``counts`` (per status, plus ``not_images``),
+        ``rejected_by_rule``, ``rejected``, ``failed``, ``not_images``,
+        ``wall_seconds`` and ``seconds_per_image_per_core`` (mean over
+        written images).
+
+    Raises:
+        RembgUnavailable: For ``rembg`` when it cannot run.
+        FileNotFoundError, ValueError: For unusable roots or options.
+    """
+    _check_roots(job)
+    images, others = list_images(job.img_root)
+    if not images:
+        raise FileNotFoundError(f'{job.img_root} holds no image {IMAGE_EXTENSIONS}')
+    rembg_session = None
+    if job.method == 'rembg':
+        # Loaded once here so that a missing package or a failed model
+        # download stops the run with one clear message, before any worker.
+        rembg_session = load_rembg_session()
+    start = time.perf_counter()
+    progress = ProgressBar(len(images)) if show_progress else None
+    results = []
+    if workers <= 1:
+        for relative in images:
+            results.append(process_image(job, relative, rembg_session))
+            if progress:
+                progress.update()
+    else:
+        chunksize = max(1, min(16, len(images) // (workers * 8)))
+        with multiprocessing.Pool(workers, _init_worker, (job,)) as pool:
+            for result in pool.imap_unordered(_process_in_worker, images, chunksize):
+                results.append(result)
+                if progress:
+                    progress.update()
+    if progress:
+        print()
+    report = _summarise(job, results, others, time.perf_counter() - start)
+    mmengine.mkdir_or_exist(job.out_root)
+    mmengine.dump(report, osp.join(job.out_root, REPORT_FILE), indent=1)
+    return report
+
+
+def _summarise(job: MaskJob, results: list, others: list, wall_seconds: float):
+    results = sorted(results, key=lambda result: result['path'])
+    counts = {
+        status: sum(result['status'] == status for result in results)
+        for status in ('written', 'skipped_existing', 'rejected', 'failed')
+    }
+    counts['not_images'] = len(others)
+    rejected = [result for result in results if result['status'] == 'rejected']
+    rejected_by_rule = {}
+    for result in rejected:
+        rejected_by_rule[result['rule']] = rejected_by_rule.get(result['rule'], 0) + 1
+    written_seconds = [
+        result['seconds'] for result in results if result['status'] == 'written'
+    ]
+    return {
+        'img_root': job.img_root,
+        'out_root': job.out_root,
+        'parameters': job.parameters(),
+        'counts': counts,
+        'rejected_by_rule': rejected_by_rule,
+        'wall_seconds': wall_seconds,
+        'seconds_per_image_per_core': (
+            float(np.mean(written_seconds)) if written_seconds else None
+        ),
+        'rejected': [
+            {key: result[key] for key in ('path', 'rule', 'reason')}
+            for result in rejected
+        ],
+        'failed': [
+            {key: result[key] for key in ('path', 'error')}
+            for result in results
+            if result['status'] == 'failed'
+        ],
+        'not_images': others,
+    }
+
+
+def format_make_masks_report(report: dict, max_listed: int = 20) -> str:
+    """Renders a :func:`make_masks` report as Markdown.
+
+    Args:
+        report (dict): The report.
+        max_listed (int): Failed images listed before cutting the list.
+
+    Returns:
+        str: A count table, rejections by rule, and the failed images.
+    """
+    lines = ['| outcome | images |', '|---|---|']
+    lines += [f'| {status} | {count} |' for status, count in report['counts'].items()]
+    for rule, count in sorted(report['rejected_by_rule'].items()):
+        lines.append(f'| rejected: {rule} | {count} |')
+    if report['seconds_per_image_per_core'] is not None:
+        lines.append(
+            f'| seconds per written image per core | '
+            f'{report["seconds_per_image_per_core"]:.3f} |'
+        )
+    for title, entries, key in (
+        ('Failed', report['failed'], 'error'),
+        ('Not images (ignored)', report['not_images'], None),
+    ):
+        if entries:
+            lines.append(f'\n{title} ({len(entries)}):')
+            for entry in entries[:max_listed]:
+                lines.append(
+                    f'- {entry["path"]}: {entry[key]}' if key else f'- {entry}'
+                )
+            if len(entries) > max_listed:
+                lines.append(f'- ... {len(entries) - max_listed} more in the report')
+    return '\n'.join(lines)
+
+
+def list_mask_files(root: str) -> dict[str, str]:
+    """Maps the extension-less relative path of every mask to its file.
+
+    Args:
+        root (str): Folder of ``.png`` / ``.npy`` masks, at any depth.
+
+    Returns:
+        dict[str, str]: ``{'val/00_dog/x': 'val/00_dog/x.npy'}``.
+
+    Raises:
+        FileNotFoundError: If ``root`` is not a folder.
+        ValueError: If two masks share a relative path without extension.
+    """
+    if not osp.isdir(root):
+        raise FileNotFoundError(f'{root} is not a folder of .png / .npy masks')
+    masks = {}
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name[0] != '.']
+        for name in files:
+            if name[0] == '.' or osp.splitext(name)[1].lower() not in MASK_EXTENSIONS:
+                continue
+            relative = osp.relpath(osp.join(folder, name), root)
+            key = osp.splitext(relative)[0]
+            if key in masks:
+                raise ValueError(
+                    f'{root} holds two masks for {key}: {masks[key]} and {relative}'
+                )
+            masks[key] = relative
+    return masks
+
+
+def read_binary_mask(path: str) -> np.ndarray:
+    """Reads a 0/255 ``.png`` or 0/1 ``.npy`` mask as H x W {0, 1} uint8.
+
+    Args:
+        path (str): The mask file.
+
+    Returns:
+        np.ndarray: The mask.
+
+    Raises:
+        ValueError: Naming the file, if it is unreadable or not binary.
+    """
+    return LoadForegroundMask._read_mask(path)
+
+
+def compare_mask_folders(
+    pred_root: str, gt_root: str, show_progress: bool = True
+) -> dict:
+    """IoU and coverage of predicted masks against ground-truth masks.
+
+    Masks are paired by relative path without extension, so a ``.png``
+    prediction meets a ``.npy`` ground truth. The class of a mask is the
+    folder holding it (``00_dog`` in ``val/00_dog/x.npy``).
+
+    Args:
+        pred_root (str): Folder of predicted masks.
+        gt_root (str): Folder of ground-truth masks.
+        show_progress (bool): Print a progress bar with ETA.
+
+    Returns:
+        dict: ``overall`` and ``per_class`` (``images``, mean ``iou`` and
+        ``coverage``), ``per_image``, and the masks ``only_in_pred`` and
+        ``only_in_gt``.
+
+    Raises:
+        ValueError: If no mask pairs up, or two paired masks differ in size
+            (naming both files).
+    """
+    predictions = list_mask_files(pred_root)
+    truths = list_mask_files(gt_root)
+    shared = predictions.keys() & truths.keys()
+    if not shared:
+        raise ValueError(
+            f'no mask of {pred_root} ({len(predictions)} masks) has a '
+            f'counterpart with the same relative path in {gt_root} '
+            f'({len(truths)} masks)'
+        )
+    progress = ProgressBar(len(shared)) if show_progress else None
+    per_image = []
+    for key in sorted(shared):
+        pred_path = osp.join(pred_root, predictions[key])
+        gt_path = osp.join(gt_root, truths[key])
+        pred, gt = read_binary_mask(pred_path), read_binary_mask(gt_path)
+        if pred.shape != gt.shape:
+            raise ValueError(
+                f'{pred_path} is {pred.shape[0]}x{pred.shape[1]} but {gt_path} '
+                f'is {gt.shape[0]}x{gt.shape[1]} (HxW); masks must have the '
+                'same size'
+            )
+        per_image.append(
+            {
+                'path': key,
+                'class': osp.basename(osp.dirname(key)) or '.',
+                'iou': mask_iou(pred, gt),
+                'coverage': mask_coverage(pred, gt),
+            }
+        )
+        if progress:
+            progress.update()
+    if progress:
+        print()
+    classes = sorted({entry['class'] for entry in per_image})
+    return {
+        'pred_root': pred_root,
+        'gt_root': gt_root,
+        'overall': _mean_scores(per_image),
+        'per_class': {
+            name: _mean_scores([e for e in per_image if e['class'] == name])
+            for name in classes
+        },
+        'per_image': per_image,
+        'only_in_pred': sorted(
+            predictions[key] for key in predictions.keys() - truths.keys()
+        ),
+        'only_in_gt': sorted(truths[key] for key in truths.keys() - predictions.keys()),
+    }
+
+
+def _mean_scores(entries: list) -> dict:
+    return {
+        'images': len(entries),
+        'iou': float(np.mean([entry['iou'] for entry in entries])),
+        'coverage': float(np.mean([entry['coverage'] for entry in entries])),
+    }
+
+
+def format_mask_quality_table(result: dict, max_listed: int = 20) -> str:
+    """Renders a :func:`compare_mask_folders` result as Markdown.
+
+    Args:
+        result (dict): The comparison result.
+        max_listed (int): Unpaired masks listed per side before cutting.
+
+    Returns:
+        str: One row per class and one overall, then the unpaired masks.
+    """
+    lines = ['| class | images | IoU | coverage |', '|---|---|---|---|']
+    rows = [*result['per_class'].items(), ('overall', result['overall'])]
+    lines += [
+        f'| {name} | {scores["images"]} | {scores["iou"]:.3f} | '
+        f'{scores["coverage"]:.3f} |'
+        for name, scores in rows
+    ]
+    for side, root in (('only_in_pred', 'pred_root'), ('only_in_gt', 'gt_root')):
+        missing = result[side]
+        if missing:
+            lines.append(
+                f'\n{len(missing)} masks of {result[root]} have no counterpart:'
+            )
+            lines += [f'- {path}' for path in missing[:max_listed]]
+            if len(missing) > max_listed:
+                lines.append(f'- ... {len(missing) - max_listed} more in the JSON')
+    return '\n'.join(lines)

@@ -1,0 +1,139 @@
+"""Rebuilds ImageNet-9 (IN-9) training data from ImageNet + bounding boxes.
+
+Example::
+
+    python tools/data/prepare_in9.py \\
+        data/imagenet/ILSVRC/Data/CLS-LOC/train \\
+        data/imagenet/ILSVRC/Annotations/CLS-LOC/train \\
+        data/in9 --synsets data/imagenet/LOC_synset_mapping.txt --balanced
+
+writes ``data/in9/{original,fg_mask,only_bg_t,only_fg,mixed_rand}/train``
+and ``data/in9/{original,fg_mask,only_bg_t,mixed_*}/val`` (see
+:mod:`clad_mm.datasets.in9_builder` for the rules), prints the kept and
+rejected counts and saves them with every unreadable file in
+``data/in9/prepare_in9_report.json``. Started again, it resumes.
+"""
+
+import argparse
+import os.path as osp
+import sys
+
+try:
+    import clad_mm  # noqa: F401
+except ImportError:
+    # Lets the tool run from a checkout where clad_mm is not installed.
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from clad_mm.datasets.in9_builder import (
+    IN9_TRAIN_PER_CLASS,
+    REPORT_FILE,
+    format_report_table,
+    prepare_in9,
+)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text}')
+    return value
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parses the command line.
+
+    Args:
+        argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
+
+    Returns:
+        argparse.Namespace: The parsed options.
+    """
+    parser = argparse.ArgumentParser(
+        description='Rebuild ImageNet-9 training and validation folders from '
+        'the ImageNet train set and its bounding-box XMLs.'
+    )
+    parser.add_argument('imagenet_root', help='ImageNet train folder, <wnid>/*.JPEG')
+    parser.add_argument(
+        'bbox_root', help='Pascal-VOC XMLs, <wnid>/<stem>.xml or <stem>.xml'
+    )
+    parser.add_argument('out_root', help='output folder (e.g. data/in9)')
+    parser.add_argument(
+        '--synsets',
+        help='the 1000 synsets in class order (LOC_synset_mapping.txt or one '
+        'wnid per line); default: the sorted folders of IMAGENET_ROOT',
+    )
+    parser.add_argument(
+        '--balanced',
+        action='store_true',
+        help='keep exactly --per-class training images per class',
+    )
+    parser.add_argument(
+        '--per-class',
+        type=_positive_int,
+        default=IN9_TRAIN_PER_CLASS,
+        help='training images per class with --balanced',
+    )
+    parser.add_argument(
+        '--val-per-class',
+        type=int,
+        default=50,
+        help='validation images per class (0, or at least 2)',
+    )
+    parser.add_argument(
+        '--workers', type=_positive_int, help='processes (default: every core)'
+    )
+    parser.add_argument('--seed', type=int, default=0, help='seed of the draws')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace the prepare_in9 folders of a non-empty OUT_ROOT',
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    """Builds the folders and prints the summary table.
+
+    Args:
+        argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
+    """
+    args = parse_args(argv)
+    try:
+        report = prepare_in9(
+            args.imagenet_root,
+            args.bbox_root,
+            args.out_root,
+            synsets_file=args.synsets,
+            balanced=args.balanced,
+            per_class=args.per_class,
+            val_per_class=args.val_per_class,
+            workers=args.workers,
+            seed=args.seed,
+            overwrite=args.overwrite,
+        )
+    except (
+        FileExistsError,
+        FileNotFoundError,
+        NotADirectoryError,
+        ValueError,
+    ) as error:
+        sys.exit(f'prepare_in9: {error}')
+    print(format_report_table(report))
+    missing = report['missing_synset_folders']
+    if missing:
+        print(
+            f'WARNING: {len(missing)} of the {report["synsets_mapped"]} IN-9 '
+            f'synsets have no folder in {args.imagenet_root}, e.g. {missing[:5]}'
+        )
+    print(
+        f'{report["written_now"]} images written, {report["skipped_existing"]} '
+        f'already complete, {report["scanned_now"]} scanned in '
+        f'{report["seconds"]:.1f} s with {report["workers"]} workers'
+    )
+    for failure in report['failed']:
+        print(f'FAILED {failure["path"]}: {failure["error"]}')
+    print(f'Report: {osp.join(args.out_root, REPORT_FILE)}')
+
+
+if __name__ == '__main__':
+    main()
