@@ -1,3 +1,10 @@
 """Models of clad_mm (registered in ``mmpretrain.registry.MODELS``)."""
 
-from . import classifiers, data_preprocessors, heads, losses, memories  # noqa: F401
+from . import (  # noqa: F401
+    classifiers,
+    data_preprocessors,
+    heads,
+    losses,
+    memories,
+    stylization,
+)
