@@ -6,10 +6,12 @@ used by CLAD (BMVC 2022) for its training views, segments every image with
 ``cv2.grabCut`` initialised with the object's bounding box (5 iterations;
 definite and probable foreground count as foreground) and derives the
 ONLY-BG-T view by tiling the background into the box (DESIGN.md §4).
-This module holds those pure image operations and the mask metrics.
+This module holds those pure image operations, the mask metrics and the
+reader of the boxes' Pascal-VOC annotations.
 """
 
 import math
+import xml.etree.ElementTree as ElementTree
 
 import cv2
 import numpy as np
@@ -117,6 +119,68 @@ def center_box(height: int, width: int, margin: float = 0.1) -> tuple:
         raise ValueError(f'margin must be in [0, 0.5), got {margin}')
     x0, y0 = round(width * margin), round(height * margin)
     return x0, y0, width - x0, height - y0
+
+
+def read_voc_boxes(
+    xml_path: str,
+) -> tuple[list[tuple[int, int, int, int]], tuple[int, int] | None]:
+    """Reads the object boxes and the image size of a Pascal-VOC annotation.
+
+    ImageNet's bounding-box XMLs use the VOC format but count pixels from 0
+    (a box touching the left border has ``xmin = 0``), and ``xmax`` and
+    ``ymax`` name the last pixel inside the object. Coordinates are
+    therefore read as 0-based and inclusive: a box covers
+    ``[xmin, xmax + 1) x [ymin, ymax + 1)``. Boxes are rounded to whole
+    pixels and clipped to the image: to ``x, y >= 0`` and, when the file has
+    a ``<size>``, to ``x <= width`` and ``y <= height``. A box outside the
+    image comes back empty (``x0 >= x1`` or ``y0 >= y1``).
+
+    Args:
+        xml_path (str): The annotation file.
+
+    Returns:
+        tuple[list[tuple[int, int, int, int]], tuple[int, int] | None]: The
+        ``(x0, y0, x1, y1)`` box of every ``<object>``, ends exclusive, and
+        the annotated ``(width, height)``, or None if the file has no
+        ``<size>``.
+
+    Raises:
+        ValueError: Naming the file, if it cannot be read, is not XML, or a
+            box lacks a coordinate or ``<size>`` a dimension, or one holds a
+            non-number.
+    """
+    try:
+        root = ElementTree.parse(xml_path).getroot()
+    except ElementTree.ParseError as error:
+        raise ValueError(f'{xml_path} is not valid XML: {error}') from error
+    except OSError as error:
+        raise ValueError(f'cannot read {xml_path}: {error}') from error
+    try:
+        size = root.find('size')
+        if size is not None:
+            size = tuple(int(size.find(tag).text) for tag in ('width', 'height'))
+        right, bottom = size if size is not None else (math.inf, math.inf)
+        boxes = []
+        for bndbox in root.iter('bndbox'):
+            xmin, ymin, xmax, ymax = (
+                round(float(bndbox.find(tag).text))
+                for tag in ('xmin', 'ymin', 'xmax', 'ymax')
+            )
+            boxes.append(
+                (
+                    max(xmin, 0),
+                    max(ymin, 0),
+                    min(xmax + 1, right),
+                    min(ymax + 1, bottom),
+                )
+            )
+    except (AttributeError, TypeError, ValueError) as error:
+        raise ValueError(
+            f'{xml_path} is not a valid Pascal-VOC annotation: every <bndbox> '
+            'needs numeric <xmin>, <ymin>, <xmax>, <ymax> and <size> needs '
+            f'<width> and <height> ({error})'
+        ) from error
+    return boxes, size
 
 
 def mask_bounding_box(mask: np.ndarray) -> tuple | None:

@@ -53,7 +53,6 @@ import os.path as osp
 import re
 import shutil
 import time
-import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
@@ -73,6 +72,7 @@ from .foreground_masks import (
     fill_box_with_background_tiles,
     grabcut_mask,
     only_fg_image,
+    read_voc_boxes,
 )
 from .transforms.foreground_paste import hard_paste
 
@@ -198,42 +198,6 @@ def in9_synset_labels(synsets: Sequence[str]) -> dict[str, int]:
     _require_imagenet_synsets(synsets, 'the synset order')
     table = imagenet_to_in9_table().tolist()
     return {wnid: label for wnid, label in zip(synsets, table) if label != UNMAPPED}
-
-
-def parse_voc_boxes(xml_path: str) -> list[tuple[float, float, float, float]]:
-    """Reads the object boxes of a Pascal-VOC annotation.
-
-    ImageNet's ``xmax`` and ``ymax`` name the last pixel inside the object,
-    so a box covers ``[xmin, xmax + 1) x [ymin, ymax + 1)``.
-
-    Args:
-        xml_path (str): The XML file.
-
-    Returns:
-        list[tuple]: ``(x0, y0, x1, y1)`` per ``<object>``, ends exclusive.
-
-    Raises:
-        ValueError: Naming the file, if it is not XML or an object lacks a
-            numeric ``bndbox`` coordinate.
-    """
-    try:
-        root = ElementTree.parse(xml_path).getroot()
-    except ElementTree.ParseError as error:
-        raise ValueError(f'{xml_path} is not valid XML: {error}') from error
-    boxes = []
-    for index, element in enumerate(root.iter('object')):
-        try:
-            xmin, ymin, xmax, ymax = (
-                float(element.find(f'bndbox/{name}').text)
-                for name in ('xmin', 'ymin', 'xmax', 'ymax')
-            )
-        except (AttributeError, TypeError, ValueError) as error:
-            raise ValueError(
-                f'{xml_path}: object {index} lacks a numeric bndbox '
-                f'xmin/ymin/xmax/ymax ({error})'
-            ) from error
-        boxes.append((xmin, ymin, xmax + 1, ymax + 1))
-    return boxes
 
 
 def crop_geometry(height: int, width: int) -> tuple[int, int, int, int]:
@@ -394,8 +358,8 @@ def scan_image(task: dict) -> dict:
     if task['xml_path'] is None:
         return {**result, 'outcome': 'rejected', 'rule': 'no_annotation'}
     try:
-        boxes = parse_voc_boxes(task['xml_path'])
-    except (ValueError, OSError) as error:
+        boxes, _ = read_voc_boxes(task['xml_path'])
+    except ValueError as error:
         return {
             **result,
             'outcome': 'failed',
@@ -685,7 +649,10 @@ def run_parallel(
         results = map(worker, tasks)
         pool = None
     else:
-        pool = multiprocessing.Pool(workers, initializer=_init_worker)
+        # Forked children can deadlock in OpenCV/OpenMP thread pools the
+        # parent has already started (seen under pytest); spawn starts clean.
+        context = multiprocessing.get_context('spawn')
+        pool = context.Pool(workers, initializer=_init_worker)
         chunk = max(1, min(32, len(tasks) // (workers * 8)))
         results = pool.imap_unordered(worker, tasks, chunksize=chunk)
     try:

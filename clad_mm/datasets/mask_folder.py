@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import os.path as osp
 import time
-import xml.etree.ElementTree as ElementTree
 from dataclasses import asdict, dataclass
 
 import cv2
@@ -37,6 +36,7 @@ from .foreground_masks import (
     mask_coverage,
     mask_iou,
     only_fg_image,
+    read_voc_boxes,
 )
 from .synbg import JPEG_PARAMS
 from .transforms.load_foreground_mask import LoadForegroundMask
@@ -171,48 +171,6 @@ def find_box_file(boxes_dir: str, relative: str) -> str | None:
         if osp.isfile(candidate):
             return candidate
     return None
-
-
-def read_voc_boxes(xml_path: str) -> tuple[list[tuple], tuple | None]:
-    """Reads the object boxes of a Pascal-VOC annotation.
-
-    VOC (and ImageNet) boxes count pixels from 1 and include ``xmax`` and
-    ``ymax``; they are returned 0-based with exclusive ends.
-
-    Args:
-        xml_path (str): The annotation file.
-
-    Returns:
-        tuple[list[tuple], tuple | None]: The ``(x0, y0, x1, y1)`` box of
-        every ``<object>``, and the annotated ``(width, height)`` if the file
-        has a ``<size>``.
-
-    Raises:
-        ValueError: Naming the file, if it is not XML or a box lacks a
-            coordinate or holds a non-number.
-    """
-    try:
-        root = ElementTree.parse(xml_path).getroot()
-    except (ElementTree.ParseError, OSError) as error:
-        raise ValueError(f'cannot parse {xml_path}: {error}') from error
-    try:
-        boxes = []
-        for bndbox in root.iter('bndbox'):
-            xmin, ymin, xmax, ymax = (
-                round(float(bndbox.find(tag).text))
-                for tag in ('xmin', 'ymin', 'xmax', 'ymax')
-            )
-            boxes.append((xmin - 1, ymin - 1, xmax, ymax))
-        size = root.find('size')
-        if size is not None:
-            size = tuple(int(size.find(tag).text) for tag in ('width', 'height'))
-    except (AttributeError, TypeError, ValueError) as error:
-        raise ValueError(
-            f'{xml_path} is not a valid Pascal-VOC annotation: every <bndbox> '
-            'needs numeric <xmin>, <ymin>, <xmax>, <ymax> and <size> needs '
-            f'<width> and <height> ({error})'
-        ) from error
-    return boxes, size
 
 
 def load_rembg_session(model: str = REMBG_MODEL):
@@ -467,7 +425,10 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
                 progress.update()
     else:
         chunksize = max(1, min(16, len(images) // (workers * 8)))
-        with multiprocessing.Pool(workers, _init_worker, (job,)) as pool:
+        # Forked children can deadlock in OpenCV/OpenMP thread pools the
+        # parent has already started (seen under pytest); spawn starts clean.
+        context = multiprocessing.get_context('spawn')
+        with context.Pool(workers, _init_worker, (job,)) as pool:
             for result in pool.imap_unordered(_process_in_worker, images, chunksize):
                 results.append(result)
                 if progress:

@@ -48,7 +48,7 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from .folder_layout import BG_CHALLENGE_SPLITS
-from .foreground_masks import fill_box_with_background_tiles
+from .foreground_masks import fill_box_with_background_tiles, mask_bounding_box
 from .transforms.foreground_paste import hard_paste
 
 CLASSES = (
@@ -114,21 +114,6 @@ class SynBGSample:
     box: tuple
     label: int
     background_label: int
-
-
-def mask_to_box(mask: np.ndarray) -> tuple:
-    """Tight bounding box of a non-empty binary mask.
-
-    Args:
-        mask (np.ndarray): H x W mask; non-zero pixels are foreground.
-
-    Returns:
-        tuple[int, int, int, int]: ``(x0, y0, x1, y1)``, ends exclusive.
-    """
-    x, y, box_width, box_height = cv2.boundingRect(mask.astype(np.uint8))
-    if box_width == 0:
-        raise ValueError(f'mask of shape {mask.shape} has no foreground pixel')
-    return x, y, x + box_width, y + box_height
 
 
 def _regular_polygon(corners: int, phase: float = 0.0) -> np.ndarray:
@@ -334,7 +319,13 @@ def render_sample(
     image = np.where(mask[..., None], foreground, background)
     image = image + rng.normal(0, 5, size=image.shape)
     image = np.clip(np.round(image), 0, 255).astype(np.uint8)
-    return SynBGSample(image, mask, mask_to_box(mask), label, background_label)
+    box = mask_bounding_box(mask)
+    if box is None:
+        raise ValueError(
+            f'the shape of class {label} covers no pixel of the '
+            f'{image_size} px image: image_size is too small'
+        )
+    return SynBGSample(image, mask, box, label, background_label)
 
 
 def _draw_other(rng: np.random.Generator, start: int, stop: int, excluded: int) -> int:

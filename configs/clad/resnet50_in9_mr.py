@@ -4,12 +4,11 @@
 # image of a random class. Paper: ORIGINAL 88.4, MIXED-RAND 86.7, BG-GAP 0.4.
 #
 # The training images are read from data/in9/mixed_rand/train/<class>/, which
-# no public download holds: CLAD's zip has mixed_rand/val only, and the
-# official training links are dead. Make it from the training set (CLAD's zip
-# or the output of the IN-9 preparation tool of issue 5): for every image of
-# original/train, paste its foreground (fg_mask/train or fg_grabcut/train) at
-# the same place on an only_bg_t/train image drawn from a random class, and
-# save it under the image's own class folder and file stem.
+# no public download holds (CLAD's zip has mixed_rand/val only, and the
+# official training links are dead). tools/data/prepare_in9.py writes it
+# when it rebuilds IN-9 from ImageNet: every training object pasted at the
+# same place on the only_bg_t image of a random training image, saved under
+# the object's own class folder and file stem.
 #
 # The dataset also requires a foreground folder (fg_mask/train if present,
 # else fg_grabcut/train) that corresponds stem for stem. This pipeline does

@@ -15,12 +15,12 @@ from clad_mm.datasets.foreground_masks import (
     mask_coverage,
     mask_iou,
     only_fg_image,
+    read_voc_boxes,
 )
 from clad_mm.datasets.mask_folder import (
     compare_mask_folders,
     find_box_file,
     format_mask_quality_table,
-    read_voc_boxes,
 )
 
 OBJECT_BGR = (40, 40, 230)
@@ -145,18 +145,36 @@ def write_voc(path, boxes, size=None):
         file.write(f'<annotation>{size_tag}{objects}</annotation>')
 
 
-def test_read_voc_boxes_converts_one_based_inclusive_boxes(tmp_path):
-    path = str(tmp_path / 'a.xml')
-    write_voc(path, [(1, 5, 10, 20), (3, 3, 4, 4)], size=(64, 48))
-    boxes, size = read_voc_boxes(path)
-    assert boxes == [(0, 4, 10, 20), (2, 2, 4, 4)] and size == (64, 48)
-    with open(path, 'w') as file:
-        file.write('<annotation><object><bndbox><xmin>1</xmin></bndbox>')
-    with pytest.raises(ValueError, match='a.xml'):
-        read_voc_boxes(path)
-    write_voc(path, [('one', 1, 2, 2)])
-    with pytest.raises(ValueError, match='a.xml.*Pascal-VOC'):
-        read_voc_boxes(path)
+def test_read_voc_boxes_reads_zero_based_inclusive_boxes(tmp_path):
+    path = tmp_path / 'a.xml'
+    # An ImageNet-style annotation: the first box touches the left and top
+    # borders (xmin = ymin = 0) and the second ends on the last pixel column
+    # (xmax = width - 1) and beyond the last row (ymax = 50 > height - 1).
+    path.write_text(
+        '<annotation><size><width>64</width><height>48</height><depth>3'
+        '</depth></size><object><name>n02085620</name><bndbox><xmin>0</xmin>'
+        '<ymin>0</ymin><xmax>9</xmax><ymax>19</ymax></bndbox></object>'
+        '<object><name>n02085620</name><bndbox><xmin>30</xmin><ymin>40</ymin>'
+        '<xmax>63</xmax><ymax>50</ymax></bndbox></object></annotation>'
+    )
+    # Pixels 0..9 x 0..19 and 30..63 x 40..47 (clipped), ends exclusive.
+    assert read_voc_boxes(str(path)) == ([(0, 0, 10, 20), (30, 40, 64, 48)], (64, 48))
+    path.write_text(
+        '<annotation><object><bndbox><xmin>3</xmin><ymin>4</ymin><xmax>10</xmax>'
+        '<ymax>20</ymax></bndbox></object></annotation>'
+    )
+    assert read_voc_boxes(str(path)) == ([(3, 4, 11, 21)], None)
+    path.write_text('<annotation><object><bndbox><xmin>1</xmin></bndbox>')
+    with pytest.raises(ValueError, match='a.xml is not valid XML'):
+        read_voc_boxes(str(path))
+    path.write_text(
+        '<annotation><object><bndbox><xmin>one</xmin><ymin>1</ymin><xmax>2'
+        '</xmax><ymax>2</ymax></bndbox></object></annotation>'
+    )
+    with pytest.raises(ValueError, match='a.xml is not a valid Pascal-VOC'):
+        read_voc_boxes(str(path))
+    with pytest.raises(ValueError, match='missing.xml'):
+        read_voc_boxes(str(tmp_path / 'missing.xml'))
 
 
 def test_find_box_file_looks_flat_then_by_class(tmp_path):

@@ -17,7 +17,6 @@ from clad_mm.datasets.in9_builder import (
     box_in_crop,
     format_report_table,
     in9_synset_labels,
-    parse_voc_boxes,
     prepare_in9,
     read_synset_order,
     synset_order_from_folders,
@@ -303,7 +302,7 @@ def test_synset_order(built, tmp_path):
         synset_order_from_folders(fake['train_root'])
 
 
-def test_box_geometry_by_hand(tmp_path):
+def test_box_geometry_by_hand():
     # 100 x 200 (H x W): resized to 256 x 512, crop offset x = 144, y = 16.
     # Box x 50..100, y 0..50 -> x 128..256, y 0..128 -> 0..112 and 0..112
     # after the offsets: (16 + 112) / 128 kept in x, 112 / 128 in y.
@@ -311,12 +310,6 @@ def test_box_geometry_by_hand(tmp_path):
     assert clipped == pytest.approx((0, 0, 112, 112))
     assert kept == pytest.approx((112 * 112) / (128 * 128))
     assert coverage == pytest.approx(0.25)
-    xml = tmp_path / 'a.xml'
-    xml.write_text(
-        '<annotation><object><bndbox><xmin>3</xmin><ymin>4</ymin>'
-        '<xmax>10</xmax><ymax>20</ymax></bndbox></object></annotation>'
-    )
-    assert parse_voc_boxes(str(xml)) == [(3, 4, 11, 21)]
 
 
 def test_assign_subsets_is_seeded_and_names_short_classes():

@@ -58,13 +58,13 @@ def write_voc(path, boxes, size=(SIZE, SIZE)):
 
 
 def voc_box_around(mask, pad=5):
-    """1-based inclusive VOC box of the mask, padded."""
+    """ImageNet-style box of the mask, padded: 0-based, ends inclusive."""
     ys, xs = np.nonzero(mask)
     return (
-        int(xs.min()) - pad + 1,
-        int(ys.min()) - pad + 1,
-        int(xs.max()) + pad + 1,
-        int(ys.max()) + pad + 1,
+        int(xs.min()) - pad,
+        int(ys.min()) - pad,
+        int(xs.max()) + pad,
+        int(ys.max()) + pad,
     )
 
 
@@ -136,7 +136,7 @@ def test_grabcut_bbox_writes_the_three_views_with_two_workers(tmp_path, image_se
     original = cv2.imread(osp.join(img_root, relative))
     only_bg_t = cv2.imread(osp.join(out_root, 'only_bg_t', relative))
     outside = np.ones((SIZE, SIZE), bool)
-    outside[y0 - 1 : y1, x0 - 1 : x1] = False
+    outside[y0 : y1 + 1, x0 : x1 + 1] = False
     np.testing.assert_array_equal(only_bg_t[outside], original[outside])
     report = read_report(out_root)
     assert report['counts'] == {
