@@ -1,5 +1,15 @@
 """Utilities shared by clad_mm's tools."""
 
-from .tool_config import apply_launcher_and_work_dir, set_dataloader_defaults
+from .tool_config import (
+    add_model_analysis_arguments,
+    apply_launcher_and_work_dir,
+    check_model_analysis_arguments,
+    set_dataloader_defaults,
+)
 
-__all__ = ['apply_launcher_and_work_dir', 'set_dataloader_defaults']
+__all__ = [
+    'add_model_analysis_arguments',
+    'apply_launcher_and_work_dir',
+    'check_model_analysis_arguments',
+    'set_dataloader_defaults',
+]

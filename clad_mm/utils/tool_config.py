@@ -1,4 +1,4 @@
-"""Config edits shared by ``tools/train.py`` and ``tools/test.py``."""
+"""Argument and config handling shared by the tools in ``tools/``."""
 
 import os.path as osp
 
@@ -57,3 +57,55 @@ def set_dataloader_defaults(
         dataloader.pin_memory = False
     if not persistent_workers or dataloader.get('num_workers', 0) == 0:
         dataloader.persistent_workers = False
+
+
+def add_model_analysis_arguments(parser, analysis_name: str) -> None:
+    """Adds the arguments every model-analysis tool shares.
+
+    ``config`` and ``checkpoint`` (positional), ``--data-root``,
+    ``--work-dir`` and ``--device``; check them with
+    :func:`check_model_analysis_arguments` after parsing.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        analysis_name (str): Folder name of the default work dir,
+            ``work_dirs/<config name>/<analysis_name>``.
+    """
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--data-root',
+        help="test root holding one folder per split (default: the config's "
+        'test_dataloader.dataset.data_root)',
+    )
+    parser.add_argument(
+        '--work-dir',
+        help='folder for the results (default: '
+        f'work_dirs/<config name>/{analysis_name})',
+    )
+    parser.add_argument(
+        '--device', help='cpu, cuda, cuda:1, ... (default: cuda if available)'
+    )
+
+
+def check_model_analysis_arguments(parser, args, analysis_name: str) -> None:
+    """Checks the shared arguments and fills in the defaults that need them.
+
+    Stops with ``parser.error`` on a checkpoint that is neither a file nor a
+    URL, or a CUDA device without CUDA. Sets ``args.device`` (cuda when
+    available) and ``args.work_dir`` when they were not given.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        args (argparse.Namespace): The parsed arguments.
+        analysis_name (str): As given to :func:`add_model_analysis_arguments`.
+    """
+    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
+        parser.error(f'checkpoint {args.checkpoint!r} is not a file')
+    if args.device is None:
+        args.device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    elif args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: no CUDA device is available')
+    if args.work_dir is None:
+        config_name = osp.splitext(osp.basename(args.config))[0]
+        args.work_dir = osp.join('work_dirs', config_name, analysis_name)

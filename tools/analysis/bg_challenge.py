@@ -20,7 +20,6 @@ An interrupted run resumes when started again with the same arguments.
 import argparse
 import os.path as osp
 
-import torch
 from mmengine.config import Config
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
@@ -29,7 +28,9 @@ from clad_mm.evaluation.adversarial_backgrounds import (
     format_adversarial_table,
     run_adversarial_backgrounds,
 )
+from clad_mm.utils import add_model_analysis_arguments, check_model_analysis_arguments
 
+ANALYSIS_NAME = 'bg_challenge_adversarial'
 #: Adversarial-background accuracy of an ImageNet ResNet-50 (leaderboard).
 LEADERBOARD_RESNET50 = 22.3
 
@@ -54,18 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         description='Background Challenge challenge accuracy: every foreground '
         'on every ONLY-BG-T background'
     )
-    parser.add_argument('config', help='MMPretrain config of the model')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument(
-        '--data-root',
-        help='test root holding original/, fg_mask/ and only_bg_t/ (default: '
-        "the config's test_dataloader.dataset.data_root)",
-    )
-    parser.add_argument(
-        '--work-dir',
-        help='folder for the results and the resume state (default: '
-        'work_dirs/<config name>/bg_challenge_adversarial)',
-    )
+    add_model_analysis_arguments(parser, ANALYSIS_NAME)
     parser.add_argument(
         '--batch-size', type=_positive_int, default=64, help='composites per batch'
     )
@@ -80,17 +70,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='paste on a random subset of this many backgrounds',
     )
     parser.add_argument('--seed', type=int, default=0, help='seed of the subsets')
-    parser.add_argument(
-        '--device',
-        choices=['cpu', 'cuda'],
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='default: cuda if available',
-    )
     args = parser.parse_args(argv)
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        parser.error('--device cuda, but torch finds no CUDA device')
-    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
-        parser.error(f'checkpoint {args.checkpoint!r} is not a file')
+    check_model_analysis_arguments(parser, args, ANALYSIS_NAME)
     return args
 
 
@@ -105,11 +86,7 @@ def main(argv=None) -> dict:
     """
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
-    work_dir = args.work_dir or osp.join(
-        'work_dirs',
-        osp.splitext(osp.basename(args.config))[0],
-        'bg_challenge_adversarial',
-    )
+    work_dir = args.work_dir
     report = run_adversarial_backgrounds(
         cfg,
         args.checkpoint,

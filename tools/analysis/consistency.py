@@ -21,20 +21,13 @@ to ``<work dir>/consistency_<time>.json``; the work dir defaults to
 import argparse
 import json
 import os.path as osp
-import sys
 import time
 
 import mmengine
-import torch
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
-try:
-    import clad_mm  # noqa: F401  (registers the components)
-except ImportError:
-    # Lets the tool run from a checkout where clad_mm is not installed.
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
+import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.apis import ClassifierRunner
 from clad_mm.datasets import BGChallengeTestDataset
 from clad_mm.evaluation.consistency import (
@@ -45,6 +38,7 @@ from clad_mm.evaluation.consistency import (
     pair_splits,
     reference_mask_paths,
 )
+from clad_mm.utils import add_model_analysis_arguments, check_model_analysis_arguments
 
 ANALYSIS_NAME = 'consistency'
 
@@ -62,24 +56,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         description='Feature cosine similarity and decision consistency between '
         'ORIGINAL images and their MIXED-RAND versions (CLAD, Table 3).'
     )
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument(
-        '--data-root',
-        help="test root holding one folder per split (default: the config's "
-        'test_dataloader.dataset.data_root)',
-    )
-    parser.add_argument(
-        '--work-dir',
-        help='folder for the JSON (default: work_dirs/<config name>/consistency)',
-    )
+    add_model_analysis_arguments(parser, ANALYSIS_NAME)
     parser.add_argument(
         '--batch-size',
         type=int,
         help="images per forward pass (default: the config's test batch size)",
-    )
-    parser.add_argument(
-        '--device', help='cpu, cuda, cuda:1, ... (default: cuda if available)'
     )
     parser.add_argument('--reference-split', default='original')
     parser.add_argument('--counterpart-split', default='mixed_rand')
@@ -98,12 +79,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         'for a pair by composition',
     )
     args = parser.parse_args(argv)
-    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
-        parser.error(f'checkpoint {args.checkpoint!r} is not a file')
+    check_model_analysis_arguments(parser, args, ANALYSIS_NAME)
     if args.batch_size is not None and args.batch_size < 1:
         parser.error(f'--batch-size must be at least 1, got {args.batch_size}')
-    if args.device and args.device.startswith('cuda') and not torch.cuda.is_available():
-        parser.error(f'--device {args.device}: no CUDA device is available')
     return args
 
 
@@ -113,8 +91,7 @@ def main(argv=None) -> dict:
     cfg = Config.fromfile(args.config)
     data_root = args.data_root or cfg.test_dataloader.dataset.data_root
     batch_size = args.batch_size or cfg.test_dataloader.get('batch_size', 32)
-    config_name = osp.splitext(osp.basename(args.config))[0]
-    work_dir = args.work_dir or osp.join('work_dirs', config_name, ANALYSIS_NAME)
+    work_dir = args.work_dir
 
     dataset = BGChallengeTestDataset(
         data_root=data_root,
