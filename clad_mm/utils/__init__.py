@@ -4,6 +4,7 @@ from .tool_config import (
     add_model_analysis_arguments,
     apply_launcher_and_work_dir,
     check_model_analysis_arguments,
+    positive_int,
     set_dataloader_defaults,
 )
 
@@ -11,5 +12,6 @@ __all__ = [
     'add_model_analysis_arguments',
     'apply_launcher_and_work_dir',
     'check_model_analysis_arguments',
+    'positive_int',
     'set_dataloader_defaults',
 ]

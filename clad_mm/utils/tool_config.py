@@ -1,5 +1,6 @@
 """Argument and config handling shared by the tools in ``tools/``."""
 
+import argparse
 import os.path as osp
 
 import torch
@@ -109,3 +110,11 @@ def check_model_analysis_arguments(parser, args, analysis_name: str) -> None:
     if args.work_dir is None:
         config_name = osp.splitext(osp.basename(args.config))[0]
         args.work_dir = osp.join('work_dirs', config_name, analysis_name)
+
+
+def positive_int(text: str) -> int:
+    """``argparse`` type of counts that must be at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text}')
+    return value

@@ -28,18 +28,15 @@ from clad_mm.evaluation.adversarial_backgrounds import (
     format_adversarial_table,
     run_adversarial_backgrounds,
 )
-from clad_mm.utils import add_model_analysis_arguments, check_model_analysis_arguments
+from clad_mm.utils import (
+    add_model_analysis_arguments,
+    check_model_analysis_arguments,
+    positive_int,
+)
 
 ANALYSIS_NAME = 'bg_challenge_adversarial'
 #: Adversarial-background accuracy of an ImageNet ResNet-50 (leaderboard).
 LEADERBOARD_RESNET50 = 22.3
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text}')
-    return value
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -57,16 +54,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     add_model_analysis_arguments(parser, ANALYSIS_NAME)
     parser.add_argument(
-        '--batch-size', type=_positive_int, default=64, help='composites per batch'
+        '--batch-size', type=positive_int, default=64, help='composites per batch'
     )
     parser.add_argument(
         '--max-foregrounds',
-        type=_positive_int,
+        type=positive_int,
         help='evaluate a random subset of this many foregrounds',
     )
     parser.add_argument(
         '--max-backgrounds',
-        type=_positive_int,
+        type=positive_int,
         help='paste on a random subset of this many backgrounds',
     )
     parser.add_argument('--seed', type=int, default=0, help='seed of the subsets')

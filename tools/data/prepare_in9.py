@@ -18,25 +18,14 @@ import argparse
 import os.path as osp
 import sys
 
-try:
-    import clad_mm  # noqa: F401
-except ImportError:
-    # Lets the tool run from a checkout where clad_mm is not installed.
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
+import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.datasets.in9_builder import (
     IN9_TRAIN_PER_CLASS,
     REPORT_FILE,
     format_report_table,
     prepare_in9,
 )
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text}')
-    return value
+from clad_mm.utils import positive_int
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,7 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument(
         '--per-class',
-        type=_positive_int,
+        type=positive_int,
         default=IN9_TRAIN_PER_CLASS,
         help='training images per class with --balanced',
     )
@@ -80,7 +69,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='validation images per class (0, or at least 2)',
     )
     parser.add_argument(
-        '--workers', type=_positive_int, help='processes (default: every core)'
+        '--workers', type=positive_int, help='processes (default: every core)'
     )
     parser.add_argument('--seed', type=int, default=0, help='seed of the draws')
     parser.add_argument(
