@@ -30,13 +30,13 @@ def build(**overrides):
     return MODELS.build(cfg)
 
 
-def batch(labels, background_labels):
+def batch(labels, key_labels, key_field='pos_bg_label'):
     torch.manual_seed(0)
     views = [torch.rand(len(labels), 3, 32, 32) for _ in range(2)]
     samples = []
-    for label, background in zip(labels, background_labels):
+    for label, key in zip(labels, key_labels):
         sample = DataSample().set_gt_label(label)
-        sample.set_field(background, 'pos_bg_label')
+        sample.set_field(key, key_field)
         samples.append(sample)
     return views, samples
 
@@ -76,6 +76,25 @@ def test_queues_hold_positives_under_their_background_label():
     for index in range(len(labels)):
         distances = (negatives[index] - positives[index]).abs().sum(dim=1)
         assert distances.min() > 1e-3
+
+
+def test_s_clad_keys_the_queues_by_texture_label():
+    labels, texture_labels = [0, 1, 2, 0], [1, 2, 0, 2]
+    views, samples = batch(labels, texture_labels, key_field='pos_texture_label')
+    texture_model = build(dictionary_key='pos_texture_label')
+    background_model = build()
+    background_model.load_state_dict(texture_model.state_dict())
+    texture_model.loss(views, samples)
+    # The same keys given as background labels must fill the same queues.
+    views, samples = batch(labels, texture_labels)
+    background_model.loss(views, samples)
+    torch.testing.assert_close(
+        texture_model.dictionary.queues, background_model.dictionary.queues
+    )
+    for sample in samples:
+        del sample.pos_bg_label
+    with pytest.raises(KeyError, match='pos_texture_label.*TextureSwap'):
+        build(dictionary_key='pos_texture_label').loss(views, samples)
 
 
 def test_enqueue_after_loss_changes_only_the_order():

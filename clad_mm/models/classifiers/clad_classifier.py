@@ -25,7 +25,14 @@ class CLADClassifier(ImageClassifier):
 
     Training batches hold two views, ``inputs = [anchor, positive]`` (from
     ``TwoViewPipeline`` and ``TwoViewClsDataPreprocessor``, the default data
-    preprocessor here), and each data sample carries ``pos_bg_label``.
+    preprocessor here), and each data sample carries the positive's
+    dictionary key in the field named by ``dictionary_key``.
+
+    S-CLAD, the paper's texture variant, is the same model with other pairs:
+    the positive keeps the anchor's shape and takes another class's texture
+    (``TextureSwap``, or AdaIN through ``StylizingDataPreprocessor``), and the
+    dictionary is keyed by the positive's texture label
+    (``dictionary_key='pos_texture_label'``).
     Anchors and positives go through the network as one batch.
     ``predict()`` is ImageClassifier's, so a trained checkpoint is used by
     MMPretrain's inferencers and tools like any classifier. The queue's
@@ -46,6 +53,10 @@ class CLADClassifier(ImageClassifier):
         enqueue_before_loss (bool): Paper order when True: the batch's
             positives are enqueued before its loss is computed. Defaults to
             True.
+        dictionary_key (str): Data-sample field holding each positive's
+            dictionary key: ``'pos_bg_label'`` (CLAD, from
+            ``BackgroundSwap``) or ``'pos_texture_label'`` (S-CLAD).
+            Defaults to ``'pos_bg_label'``.
         pretrained (str, optional): Checkpoint to load, as ImageClassifier.
         train_cfg (dict, optional): As ImageClassifier; batch augments such
             as Mixup are refused by the two-view preprocessor.
@@ -63,6 +74,7 @@ class CLADClassifier(ImageClassifier):
         dictionary: dict | None = None,
         with_pos_loss: bool = False,
         enqueue_before_loss: bool = True,
+        dictionary_key: str = 'pos_bg_label',
         pretrained: str | None = None,
         train_cfg: dict | None = None,
         data_preprocessor: dict | None = None,
@@ -90,6 +102,7 @@ class CLADClassifier(ImageClassifier):
         self.dictionary = MODELS.build(dictionary)
         self.with_pos_loss = with_pos_loss
         self.enqueue_before_loss = enqueue_before_loss
+        self.dictionary_key = dictionary_key
 
     def loss(self, inputs, data_samples) -> dict:
         """Cross-entropy of the anchors (and positives for CLAD+) + λ·InfoNCE.
@@ -97,8 +110,8 @@ class CLADClassifier(ImageClassifier):
         Args:
             inputs (list[torch.Tensor]): ``[anchors, positives]``, each
                 ``[B, C, H, W]``.
-            data_samples (list[DataSample]): With ``gt_label`` and
-                ``pos_bg_label``.
+            data_samples (list[DataSample]): With ``gt_label`` and the
+                ``dictionary_key`` field.
 
         Returns:
             dict: ``loss_cls`` (anchor CE), ``loss_pos`` (CLAD+),
@@ -122,13 +135,15 @@ class CLADClassifier(ImageClassifier):
         labels = torch.cat([sample.gt_label for sample in data_samples]).to(
             anchor_embeddings.device
         )
-        background_labels = _background_labels(data_samples, anchor_embeddings.device)
+        positive_keys = _positive_keys(
+            data_samples, self.dictionary_key, anchor_embeddings.device
+        )
 
         queued = positive_embeddings.detach()
         if not self.dictionary.is_initialized:
             self.dictionary.initialize(queued, labels)
         if self.enqueue_before_loss:
-            self.dictionary.enqueue(queued, background_labels)
+            self.dictionary.enqueue(queued, positive_keys)
         negatives, valid = self.dictionary.negatives(labels)
         losses.update(
             self.contrastive_head.loss(
@@ -136,7 +151,7 @@ class CLADClassifier(ImageClassifier):
             )
         )
         if not self.enqueue_before_loss:
-            self.dictionary.enqueue(queued, background_labels)
+            self.dictionary.enqueue(queued, positive_keys)
         return losses
 
 
@@ -165,16 +180,17 @@ def _take(features, rows: slice):
     return type(features)(_take(feature, rows) for feature in features)
 
 
-def _background_labels(data_samples, device) -> torch.Tensor:
-    missing = [
-        i for i, sample in enumerate(data_samples) if 'pos_bg_label' not in sample
-    ]
+def _positive_keys(data_samples, field: str, device) -> torch.Tensor:
+    missing = [i for i, sample in enumerate(data_samples) if field not in sample]
     if missing:
+        provider = {
+            'pos_bg_label': 'BackgroundSwap',
+            'pos_texture_label': 'TextureSwap or LoadStyleImage',
+        }.get(field, 'the transform that makes the positives')
         raise KeyError(
-            f'data samples {missing[:5]} have no pos_bg_label: add '
-            "BackgroundSwap and PackInputs(algorithm_keys=('pos_bg_label',)) "
-            'to the training pipeline'
+            f'data samples {missing[:5]} have no {field}: add {provider} and '
+            f"PackInputs(algorithm_keys=('{field}',)) to the training pipeline"
         )
     return torch.as_tensor(
-        [int(sample.pos_bg_label) for sample in data_samples], device=device
+        [int(sample.get(field)) for sample in data_samples], device=device
     )
