@@ -5,8 +5,8 @@ from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
 from .folder_layout import (
-    BG_CHALLENGE_SPLITS,
     IMAGE_EXTENSIONS,
+    KNOWN_TEST_SPLITS,
     class_metainfo,
     list_class_folders,
     list_stems,
@@ -28,6 +28,7 @@ class BGChallengeTestDataset(BaseDataset):
         ├── original/val/00_dog/n02085620_10074.JPEG
         ├── mixed_rand/val/00_dog/...
         ├── ...                                      (one folder per split)
+        ├── stylized/val/00_dog/...                  (texture splits, S-CLAD)
         └── fg_mask/val/00_dog/n02085620_10074.npy   (for with_fg_mask=True)
 
     Samples come split by split, class by class, in sorted stem order, and
@@ -38,6 +39,14 @@ class BGChallengeTestDataset(BaseDataset):
     :class:`BGChallengeTrainDataset`. ``metainfo['splits']`` (also
     :attr:`split_names`) gives the split names in sample order, so that a
     metric receiving the dataset meta can report the splits in that order.
+
+    The same layout holds the texture-bias test splits of S-CLAD (CLAD, BMVC
+    2022, Table 7): ``stylized`` (Stylized IN-9, made by
+    ``tools/data/make_stylized_in9.py``) and ``sketch`` (IN-9-Sketch, made by
+    ``tools/data/prepare_in9_sketch.py``) beside the IN-9 ``original``, and
+    the SynBG texture variant's ``random_texture``, ``outline`` and
+    ``only_texture``. :attr:`SPLITS` lists every known split, the
+    Background Challenge's first.
 
     The ``split`` tag only reaches the predictions if the pipeline packs it
     as meta information; end the pipeline with::
@@ -74,7 +83,7 @@ class BGChallengeTestDataset(BaseDataset):
             names a split twice.
     """
 
-    SPLITS = BG_CHALLENGE_SPLITS
+    SPLITS = KNOWN_TEST_SPLITS
 
     def __init__(
         self,

@@ -33,6 +33,7 @@ from .positional_shift import (
     positional_views,
     predict_positional_views,
 )
+from .shape_bias import accuracy_drops, shape_bias_columns, shape_bias_records
 
 __all__ = [
     'build_composite_predictor',
@@ -57,6 +58,9 @@ __all__ = [
     'positional_views',
     'predict_positional_views',
     'run_adversarial_backgrounds',
+    'accuracy_drops',
+    'shape_bias_columns',
+    'shape_bias_records',
     'summarize_consistency',
     'write_comparison_csv',
     *_metrics_all,

@@ -1,11 +1,15 @@
-"""Comparison of Background Challenge results across models (CLAD Table 2)."""
+"""Comparison of Background Challenge results across models (CLAD Table 2).
+
+The texture-bias splits (:data:`TEXTURE_SPLITS`) that the same result files
+may hold are left to :mod:`clad_mm.evaluation.shape_bias` (Table 7).
+"""
 
 import csv
 import json
 import os.path as osp
 from collections.abc import Sequence
 
-from clad_mm.datasets.folder_layout import BG_CHALLENGE_SPLITS
+from clad_mm.datasets.folder_layout import TEXTURE_SPLITS, order_splits
 
 METRIC_PREFIX = 'bg_challenge/'
 # The columns of CLAD's Table 2; '↓' marks columns where lower is better.
@@ -57,22 +61,49 @@ def load_result(path: str, name: str | None = None) -> dict:
     return dict(name=name, path=path, metrics=metrics)
 
 
+def _present_keys(results: Sequence[dict]) -> set[str]:
+    return set().union(*(result['metrics'] for result in results))
+
+
+def has_background_results(results: Sequence[dict]) -> bool:
+    """Whether any result holds more than ORIGINAL and texture splits.
+
+    Args:
+        results (Sequence[dict]): Results as from :func:`load_result`.
+
+    Returns:
+        bool: True if a Background Challenge table has something to show
+        beyond the ORIGINAL column of the texture / shape-bias table.
+    """
+    return bool(_present_keys(results) - {'original'} - set(TEXTURE_SPLITS))
+
+
 def comparison_columns(results: Sequence[dict], all_splits: bool = False) -> list:
-    """The ``(key, title)`` columns of the report.
+    """The ``(key, title)`` columns of the Background Challenge report.
+
+    Only columns that at least one result holds; texture splits never (see
+    :func:`clad_mm.evaluation.shape_bias.shape_bias_columns`).
 
     Args:
         results (Sequence[dict]): Results as from :func:`load_result`.
         all_splits (bool): Every split any result has, in the Background
-            Challenge order, then BG-GAP; otherwise the paper's Table 2
-            columns.
+            Challenge order then other names alphabetically, then BG-GAP;
+            otherwise the paper's Table 2 columns (every split when the
+            results hold none of those).
     """
-    if not all_splits:
-        return list(PAPER_COLUMNS)
-    present = set().union(*(result['metrics'] for result in results))
-    splits = [split for split in BG_CHALLENGE_SPLITS if split in present]
-    splits += sorted(present - set(BG_CHALLENGE_SPLITS) - {'bg_gap'})
+    present = _present_keys(results)
+    paper_columns = [(key, title) for key, title in PAPER_COLUMNS if key in present]
+    if paper_columns and not all_splits:
+        return paper_columns
+    splits = [
+        split
+        for split in order_splits(present - {'bg_gap'})
+        if split not in TEXTURE_SPLITS
+    ]
     columns = [(split, split.upper().replace('_', '-')) for split in splits]
-    return columns + [('bg_gap', 'BG-GAP ↓')]
+    if 'bg_gap' in present:
+        columns.append(('bg_gap', 'BG-GAP ↓'))
+    return columns
 
 
 def format_comparison_markdown(results: Sequence[dict], columns: Sequence) -> str:

@@ -42,7 +42,7 @@ def build(root, **kwargs):
 
 
 def test_finds_exactly_the_present_splits_in_known_order(tmp_path):
-    root = write_test_root(tmp_path, ['mixed_rand', 'original', 'only_fg', 'stylized'])
+    root = write_test_root(tmp_path, ['mixed_rand', 'original', 'only_fg', 'painted'])
     (root / 'fg_mask' / 'val' / '00_dog').mkdir(parents=True)
 
     dataset = build(root)
@@ -89,14 +89,33 @@ def test_explicit_split_must_exist(tmp_path):
 
 
 def test_no_split_present_lists_what_was_looked_for(tmp_path):
-    root = write_test_root(tmp_path, ['stylized'])
+    root = write_test_root(tmp_path, ['painted'])
 
     with pytest.raises(FileNotFoundError) as error:
         build(root)
     message = str(error.value)
     assert f'No test split found under {root}' in message
-    for split in ('original', 'only_bg_b', 'mixed_next'):
+    for split in ('original', 'only_bg_b', 'mixed_next', 'stylized', 'only_texture'):
         assert f'{root}/{split}/val' in message
+
+
+def test_texture_splits_follow_the_background_splits(tmp_path):
+    # IN-9 texture evaluation and the SynBG texture variant, mixed on purpose.
+    splits = ['sketch', 'only_texture', 'stylized', 'original', 'mixed_rand']
+    root = write_test_root(tmp_path, [*splits, 'outline', 'random_texture'])
+
+    assert build(root).split_names == (
+        'original',
+        'mixed_rand',
+        'stylized',
+        'sketch',
+        'random_texture',
+        'outline',
+        'only_texture',
+    )
+    dataset = build(root, splits=['sketch', 'stylized'])
+    assert dataset.split_names == ('sketch', 'stylized')
+    assert dataset.get_data_info(0)['img_path'].startswith(f'{root}/sketch/val/')
 
 
 def test_missing_data_root_is_named(tmp_path):

@@ -91,6 +91,21 @@ def test_all_splits_follow_challenge_order_then_gap():
     assert keys == ['original', 'only_fg', 'mixed_rand', 'my_split', 'bg_gap']
 
 
+def test_paper_columns_are_those_some_result_holds():
+    results = [
+        dict(name='a', path='', metrics=dict(mixed_rand=1.0, original=2.0)),
+        dict(name='b', path='', metrics=dict(only_bg_t=4.0, mixed_next=5.0)),
+    ]
+    assert comparison_columns(results) == [
+        ('original', 'ORIGINAL'),
+        ('mixed_rand', 'MIXED-RAND'),
+        ('only_bg_t', 'ONLY-BG-T ↓'),
+    ]
+    # None of Table 2's columns: every split rather than an empty table.
+    only_next = [dict(name='c', path='', metrics=dict(mixed_next=5.0))]
+    assert comparison_columns(only_next) == [('mixed_next', 'MIXED-NEXT')]
+
+
 def test_csv_holds_the_same_numbers(tmp_path):
     results = [dict(name='Baseline', path='', metrics=BASELINE)]
     columns = comparison_columns(results, all_splits=True)

@@ -3,7 +3,12 @@
 Reads the ``bg_challenge.json`` files that ``tools/test.py`` writes and
 produces the paper's Table 2 layout as Markdown (printed and saved) and CSV,
 the same numbers as JSON, and the MIXED-SAME vs MIXED-RAND scatter plot with
-the identity line as PNG.
+the identity line as PNG. When the results hold texture-bias splits
+(``stylized``, ``sketch``, ``random_texture``, ``outline``,
+``only_texture``), a second "texture / shape bias" table (S-CLAD's Table 7:
+each split and its drop from ORIGINAL) is added to the Markdown and written
+as ``shape_bias.csv`` and ``shape_bias.json``; the Background Challenge table
+is then only written if the results hold background splits.
 
 Example::
 
@@ -21,9 +26,11 @@ import os.path as osp
 from clad_mm.evaluation.comparison import (
     comparison_columns,
     format_comparison_markdown,
+    has_background_results,
     load_result,
     write_comparison_csv,
 )
+from clad_mm.evaluation.shape_bias import shape_bias_columns, shape_bias_records
 from clad_mm.visualization.mixed_scatter_plot import plot_mixed_same_vs_rand
 
 OUTPUT_NAMES = (
@@ -31,6 +38,8 @@ OUTPUT_NAMES = (
     'comparison.csv',
     'comparison.json',
     'mixed_scatter.png',
+    'shape_bias.csv',
+    'shape_bias.json',
 )
 
 
@@ -70,20 +79,36 @@ def main():
         results = [load_result(p, n) for p, n in zip(args.results, names, strict=True)]
     except (OSError, ValueError) as error:
         raise SystemExit(f'error: {error}') from error
-    columns = comparison_columns(results, all_splits=args.all_splits)
-    table = format_comparison_markdown(results, columns)
     os.makedirs(args.out_dir, exist_ok=True)
     paths = dict(zip(OUTPUT_NAMES, (osp.join(args.out_dir, n) for n in OUTPUT_NAMES)))
+    # Outputs of an earlier run that this one does not write would be stale.
+    for path in paths.values():
+        if osp.isfile(path):
+            os.remove(path)
+    sections = []
+    texture_columns = shape_bias_columns(results)
+    if has_background_results(results) or not texture_columns:
+        columns = comparison_columns(results, all_splits=args.all_splits)
+        table = format_comparison_markdown(results, columns)
+        sections.append(('Background Challenge', table))
+        write_comparison_csv(results, columns, paths['comparison.csv'])
+    if texture_columns:
+        records = shape_bias_records(results)
+        table = format_comparison_markdown(records, texture_columns)
+        sections.append(('Texture / shape bias', table))
+        write_comparison_csv(records, texture_columns, paths['shape_bias.csv'])
+        with open(paths['shape_bias.json'], 'w') as f:
+            json.dump(records, f, indent=2)
+    report = '\n\n'.join(f'### {title}\n\n{table}' for title, table in sections)
     with open(paths['comparison.md'], 'w') as f:
-        f.write(table + '\n')
-    write_comparison_csv(results, columns, paths['comparison.csv'])
+        f.write(report + '\n')
     with open(paths['comparison.json'], 'w') as f:
         json.dump(results, f, indent=2)
 
     plotted = [r for r in results if {'mixed_same', 'mixed_rand'} <= set(r['metrics'])]
-    print(table)
+    print(report)
     for result in results:
-        if result not in plotted:
+        if result not in plotted and has_background_results([result]):
             print(f'{result["name"]} has no MIXED-SAME/MIXED-RAND pair: not plotted')
     if plotted:
         plot_mixed_same_vs_rand(

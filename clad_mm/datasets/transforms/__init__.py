@@ -3,7 +3,9 @@
 from .background_swap import BackgroundSwap
 from .load_background_from_file import LoadBackgroundFromFile
 from .load_foreground_mask import LoadForegroundMask
+from .load_style_image import LoadStyleImage
+from .texture_swap import TextureSwap
 from .two_view_pipeline import TwoViewPipeline
 
 __all__ = ['LoadBackgroundFromFile', 'LoadForegroundMask']
-__all__ += ['BackgroundSwap', 'TwoViewPipeline']
+__all__ += ['BackgroundSwap', 'TwoViewPipeline', 'TextureSwap', 'LoadStyleImage']

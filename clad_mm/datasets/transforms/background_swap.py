@@ -1,24 +1,13 @@
-import os
-import os.path as osp
-
-import cv2
-import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmpretrain.registry import TRANSFORMS
 
-from ..folder_layout import (
-    IMAGE_EXTENSIONS,
-    list_class_folders,
-    list_stems,
-    require_dir,
-)
+from .donor_pool import DONOR_CHOICES, UNLABELLED_DONOR, DonorPool, require_result
 from .foreground_paste import feathered_alpha, hard_paste, soft_paste
 
-_BACKGROUND_CHOICES = ('other_class', 'random')
 _BLENDS = ('hard', 'soft')
 #: ``pos_bg_label`` of a positive whose background has no class.
-UNLABELLED_BACKGROUND = -1
+UNLABELLED_BACKGROUND = UNLABELLED_DONOR
 
 
 @TRANSFORMS.register_module()
@@ -146,9 +135,9 @@ class BackgroundSwap(BaseTransform):
         blend: str = 'hard',
         soft_sigma: float = 2.0,
     ):
-        if background_choice not in _BACKGROUND_CHOICES:
+        if background_choice not in DONOR_CHOICES:
             raise ValueError(
-                f'background_choice must be one of {_BACKGROUND_CHOICES}, '
+                f'background_choice must be one of {DONOR_CHOICES}, '
                 f'got {background_choice!r}'
             )
         if blend not in _BLENDS:
@@ -159,14 +148,9 @@ class BackgroundSwap(BaseTransform):
         self.background_choice = background_choice
         self.blend = blend
         self.soft_sigma = soft_sigma
-        if background_choice == 'other_class':
-            self.class_folders, self.donor_paths = _list_class_pool(background_root)
-        else:
-            self.class_folders = ()
-            self.donor_paths = [_list_unlabelled_pool(background_root)]
-        self._label_of_folder = {
-            folder: label for label, folder in enumerate(self.class_folders)
-        }
+        self._pool = DonorPool(background_root, background_choice, 'background')
+        self.class_folders = self._pool.class_folders
+        self.donor_paths = self._pool.donor_paths
 
     def transform(self, results: dict) -> dict:
         """Adds the positive ``pos_img`` and its background to ``results``.
@@ -199,15 +183,13 @@ class BackgroundSwap(BaseTransform):
                 f'{image.shape[1]}: put BackgroundSwap before any transform '
                 'that resizes or crops the image'
             )
+        label = None
         if self.background_choice == 'other_class':
             label = int(_require(results, 'gt_label', 'the dataset'))
-            self._check_pool_label(results.get('img_path'), label)
-            background_label = self._draw_other_class(label)
-            background_path = self._draw_path(self.donor_paths[background_label])
-        else:
-            background_label = UNLABELLED_BACKGROUND
-            background_path = self._draw_path(self.donor_paths[0])
-        background = self._read_background(background_path, image)
+            self._pool.check_anchor_label(results.get('img_path'), label)
+        background_label, background_path = self._draw_background(label)
+        height, width = image.shape[:2]
+        background = self._pool.read(background_path, height, width, image.dtype)
         if self.blend == 'hard':
             positive = hard_paste(image, mask, background)
         else:
@@ -220,53 +202,8 @@ class BackgroundSwap(BaseTransform):
         return results
 
     @cache_randomness
-    def _draw_other_class(self, label: int) -> int:
-        # Draw among the other classes directly: skip over the anchor's.
-        other = int(np.random.randint(len(self.class_folders) - 1))
-        return other + (other >= label)
-
-    @cache_randomness
-    def _draw_path(self, paths: list[str]) -> str:
-        return paths[np.random.randint(len(paths))]
-
-    def _check_pool_label(self, image_path: str | None, label: int) -> None:
-        # A pool whose class folders differ from the dataset's would mislabel
-        # backgrounds silently: catch a label beyond the pool's classes, and
-        # an image stored in a folder named like a pool class of another
-        # index.
-        if not 0 <= label < len(self.class_folders):
-            raise ValueError(
-                f'gt_label {label} of {image_path} is not a class of the '
-                f'background pool {self.background_root}, which has '
-                f'{len(self.class_folders)} class folders: the pool must hold '
-                'the same class folders as the dataset'
-            )
-        if image_path is None:
-            return
-        folder = osp.basename(osp.dirname(image_path))
-        pool_label = self._label_of_folder.get(folder, label)
-        if pool_label != label:
-            raise ValueError(
-                f'{image_path} has gt_label {label} but its class folder '
-                f'{folder!r} is class {pool_label} of the background pool '
-                f'{self.background_root}: the pool must hold the same class '
-                'folders as the dataset'
-            )
-
-    @staticmethod
-    def _read_background(path: str, image: np.ndarray) -> np.ndarray:
-        background = cv2.imread(path, cv2.IMREAD_COLOR)
-        if background is None:
-            raise ValueError(
-                f'Cannot decode background {path}: the file is missing, '
-                'corrupt or not an image'
-            )
-        height, width = image.shape[:2]
-        if background.shape[:2] != (height, width):
-            background = cv2.resize(
-                background, (width, height), interpolation=cv2.INTER_LINEAR
-            )
-        return background.astype(image.dtype, copy=False)
+    def _draw_background(self, label: int | None) -> tuple[int, str]:
+        return self._pool.draw(label)
 
     def __repr__(self) -> str:
         return (
@@ -274,52 +211,9 @@ class BackgroundSwap(BaseTransform):
             f'background_root={self.background_root!r}, '
             f'background_choice={self.background_choice!r}, '
             f'blend={self.blend!r}, soft_sigma={self.soft_sigma}, '
-            f'pool={sum(map(len, self.donor_paths))} images)'
+            f'pool={len(self._pool)} images)'
         )
 
 
 def _require(results: dict, key: str, provider: str):
-    if key not in results:
-        raise KeyError(
-            f'BackgroundSwap needs {key!r} in the results (added by '
-            f'{provider}); got keys {sorted(results)}'
-        )
-    return results[key]
-
-
-def _list_class_pool(root: str) -> tuple[tuple[str, ...], list[list[str]]]:
-    require_dir(root, '<class>/<stem>.<ext> background images')
-    folders = list_class_folders(root)
-    if len(folders) < 2:
-        raise ValueError(
-            f'The background pool {root} holds {len(folders)} class folder '
-            f'({folders}); a background of another class than the anchor '
-            'needs at least two'
-        )
-    paths = []
-    for folder in folders:
-        class_dir = osp.join(root, folder)
-        names = list_stems(class_dir, IMAGE_EXTENSIONS).values()
-        paths.append([osp.join(class_dir, name) for name in sorted(names)])
-    return tuple(folders), paths
-
-
-def _list_unlabelled_pool(root: str) -> list[str]:
-    require_dir(root, 'background images (searched recursively)')
-    paths = []
-    for directory, subdirectories, files in os.walk(root):
-        subdirectories[:] = sorted(
-            name for name in subdirectories if not name.startswith('.')
-        )
-        paths.extend(
-            osp.join(directory, name)
-            for name in sorted(files)
-            if not name.startswith('.')
-            and osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS
-        )
-    if not paths:
-        raise FileNotFoundError(
-            f'{root} holds no background image with an extension in '
-            f'{IMAGE_EXTENSIONS} (searched recursively)'
-        )
-    return paths
+    return require_result(results, key, provider, 'BackgroundSwap')

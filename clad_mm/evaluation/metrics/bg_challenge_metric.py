@@ -6,7 +6,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
 
-from clad_mm.datasets.folder_layout import BG_CHALLENGE_SPLITS
+from clad_mm.datasets.folder_layout import order_splits
 from clad_mm.evaluation.imagenet_to_in9 import IN9_CLASSES, in9_predictions
 
 #: ``label_mapping`` values of :class:`BGChallengeMetric`: the function from
@@ -23,16 +23,17 @@ def split_accuracies(splits: Sequence[str], correct: Sequence[bool]) -> dict:
         correct (Sequence[bool]): Whether each image was classified correctly.
 
     Returns:
-        dict: ``{split: accuracy}``, known splits first in paper order, then
-        any others alphabetically.
+        dict: ``{split: accuracy}``, the Background Challenge's splits first
+        in paper order, then the texture splits, then any others
+        alphabetically.
     """
     totals, hits = {}, {}
     for split, is_correct in zip(splits, correct, strict=True):
         totals[split] = totals.get(split, 0) + 1
         hits[split] = hits.get(split, 0) + int(bool(is_correct))
-    order = [s for s in BG_CHALLENGE_SPLITS if s in totals]
-    order += sorted(set(totals) - set(BG_CHALLENGE_SPLITS))
-    return {split: 100.0 * hits[split] / totals[split] for split in order}
+    return {
+        split: 100.0 * hits[split] / totals[split] for split in order_splits(totals)
+    }
 
 
 def bg_gap(accuracies: dict) -> float | None:

@@ -1,0 +1,199 @@
+from mmcv.transforms import BaseTransform
+from mmcv.transforms.utils import cache_randomness
+from mmpretrain.registry import TRANSFORMS
+
+from .donor_pool import DonorPool, require_result
+from .foreground_paste import feathered_alpha, hard_paste, soft_paste
+
+_BLENDS = ('hard', 'soft')
+
+
+@TRANSFORMS.register_module()
+class TextureSwap(BaseTransform):
+    """Build S-CLAD's positive without a style network: another texture.
+
+    S-CLAD, the texture variant of CLAD (Ghosh et al., "A Contrastive
+    Learning based Approach for Background Debiasing", BMVC 2022), pulls an
+    image (the anchor) towards a positive that keeps the anchor's shape but
+    wears the texture of a *different* class, and pushes it away from images
+    that show the anchor's class's texture on other shapes (DESIGN.md §2).
+    The paper re-textures with AdaIN (see :class:`LoadStyleImage` and
+    ``StylizingDataPreprocessor``); where a foreground mask is known, as in
+    the SynBG texture variant, this transform re-textures exactly and
+    without weights: inside the mask the positive shows a donor texture
+    image, outside it the anchor is unchanged. It is :class:`BackgroundSwap`
+    with the roles of the foreground and the background exchanged: the same
+    paste, with the donor as the pasted image and the anchor as the
+    background.
+
+    Textures are read from a pool folder, chosen by ``texture_choice``
+    (drawing and reading as for :class:`BackgroundSwap`; see
+    :class:`DonorPool`):
+
+    - ``'other_class'`` (S-CLAD): ``texture_root`` holds
+      ``<class>/<stem>.<ext>`` full-frame texture images, e.g.
+      ``data/synbg_texture/only_texture/train`` (each training image's own
+      texture, in its class folder). A texture's label is the index of its
+      class folder in sorted order, so the pool must hold the dataset's
+      class folders. A class is drawn uniformly among the other classes
+      than ``gt_label`` (directly, no rejection loop), then an image of it
+      uniformly.
+    - ``'random'``: any image under ``texture_root`` (recursively, no
+      labels); ``pos_texture_label`` is -1.
+
+    A texture of another size than the anchor is resized to it (bilinear,
+    aspect ratio not kept).
+
+    Pasting (``blend``), with ``M`` the foreground mask:
+
+    - ``'hard'``: the texture's pixel where ``M`` is non-zero, the anchor's
+      elsewhere; exact.
+    - ``'soft'``: the texture is alpha-blended over the anchor with weight
+      ``M`` blurred by a Gaussian of standard deviation ``soft_sigma``
+      pixels, which hides the seam along the outline. What is then exact:
+      a pixel more than ``4 * soft_sigma + 1`` pixels away, horizontally or
+      vertically, from every foreground pixel keeps the anchor's value, and
+      one as far from every background pixel takes the texture's (beyond
+      the Gaussian's support, for uint8 images; float32 images are within a
+      relative 1e-5 of these values, since OpenCV's blend divides by the
+      weight sum plus 1e-5). Nearer the outline, the texture leaks up to
+      that distance into the background, and the anchor's own foreground
+      into the texture.
+
+    As for :class:`BackgroundSwap`, swap first, at the loaded resolution,
+    then augment anchor and positive independently::
+
+        train_pipeline = [
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadForegroundMask'),
+            dict(type='TextureSwap',
+                 texture_root='data/synbg_texture/only_texture/train'),
+            dict(type='TwoViewPipeline', anchor_pipeline=[
+                dict(type='RandomResizedCrop', scale=64),
+                dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+            ]),
+            dict(type='PackInputs', algorithm_keys=('pos_texture_label',)),
+        ]
+
+    and key the negative dictionary by ``pos_texture_label``
+    (``CLADClassifier(dictionary_key='pos_texture_label')``).
+
+    Random draws use numpy's global generator, like mmcv's transforms, so
+    mmengine's per-worker seeding makes them reproducible.
+
+    **Required Keys:**
+
+    - img (np.ndarray): H×W×3 anchor image, uint8 (or float32).
+    - fg_mask (np.ndarray): H×W, non-zero on the foreground (as added by
+      ``LoadForegroundMask``).
+    - gt_label (int): The anchor's class; ``'other_class'`` mode only.
+
+    **Added Keys:**
+
+    - pos_img (np.ndarray): H×W×3 positive, same size and dtype as ``img``.
+    - pos_texture_label (int): Class index of the positive's texture, never
+      ``gt_label``; -1 in ``'random'`` mode.
+    - pos_texture_path (str): File of the positive's texture.
+
+    Args:
+        texture_root (str): Pool folder of textures; see above.
+        texture_choice (str): ``'other_class'`` or ``'random'``. Defaults to
+            ``'other_class'``.
+        blend (str): ``'hard'`` or ``'soft'``. Defaults to ``'hard'``.
+        soft_sigma (float): Standard deviation in pixels of the Gaussian
+            that softens the mask for ``blend='soft'``. Defaults to 2.0.
+
+    Attributes:
+        class_folders (tuple[str]): The pool's class folders in label order
+            (empty in ``'random'`` mode).
+
+    Raises:
+        FileNotFoundError: If ``texture_root`` is missing, or holds no class
+            folder (``'other_class'``), an empty class folder or no image
+            (``'random'``).
+        ValueError: If the ``'other_class'`` pool has fewer than two classes,
+            an argument is unknown, or a class folder holds a non-image.
+    """
+
+    def __init__(
+        self,
+        texture_root: str,
+        texture_choice: str = 'other_class',
+        blend: str = 'hard',
+        soft_sigma: float = 2.0,
+    ):
+        if blend not in _BLENDS:
+            raise ValueError(f'blend must be one of {_BLENDS}, got {blend!r}')
+        if blend == 'soft' and not soft_sigma > 0:
+            raise ValueError(f'soft_sigma must be positive, got {soft_sigma}')
+        self.texture_root = texture_root
+        self.texture_choice = texture_choice
+        self.blend = blend
+        self.soft_sigma = soft_sigma
+        self._pool = DonorPool(texture_root, texture_choice, 'texture')
+        self.class_folders = self._pool.class_folders
+
+    def transform(self, results: dict) -> dict:
+        """Adds the positive ``pos_img`` and its texture to ``results``.
+
+        Args:
+            results (dict): Result dict with the required keys above.
+
+        Returns:
+            dict: ``results`` with the added keys above.
+
+        Raises:
+            KeyError: If a required key is missing; the message names it and
+                the transform that adds it.
+            ValueError: If ``fg_mask`` and ``img`` differ in size, ``img`` is
+                not a 3-channel image, a texture cannot be decoded, or
+                ``gt_label`` is not the pool's index of the anchor's class.
+        """
+        image = require_result(results, 'img', 'LoadImageFromFile', 'TextureSwap')
+        mask = require_result(results, 'fg_mask', 'LoadForegroundMask', 'TextureSwap')
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(
+                f'TextureSwap needs an HxWx3 colour image, got shape '
+                f'{image.shape} for {results.get("img_path", "the image")}'
+            )
+        if mask.shape != image.shape[:2]:
+            raise ValueError(
+                f'fg_mask is {mask.shape[0]}x{mask.shape[1]} (HxW) but img '
+                f'({results.get("img_path", "no path")}) is {image.shape[0]}x'
+                f'{image.shape[1]}: put TextureSwap before any transform '
+                'that resizes or crops the image'
+            )
+        label = None
+        if self.texture_choice == 'other_class':
+            label = int(
+                require_result(results, 'gt_label', 'the dataset', 'TextureSwap')
+            )
+            self._pool.check_anchor_label(results.get('img_path'), label)
+        texture_label, texture_path = self._draw_texture(label)
+        height, width = image.shape[:2]
+        texture = self._pool.read(texture_path, height, width, image.dtype)
+        # The paste with the roles exchanged: the texture is the "foreground"
+        # image, the anchor the background it is pasted on.
+        if self.blend == 'hard':
+            positive = hard_paste(texture, mask, image)
+        else:
+            positive = soft_paste(
+                texture, feathered_alpha(mask, self.soft_sigma), image
+            )
+        results['pos_img'] = positive
+        results['pos_texture_label'] = texture_label
+        results['pos_texture_path'] = texture_path
+        return results
+
+    @cache_randomness
+    def _draw_texture(self, label: int | None) -> tuple[int, str]:
+        return self._pool.draw(label)
+
+    def __repr__(self) -> str:
+        return (
+            f'{self.__class__.__name__}('
+            f'texture_root={self.texture_root!r}, '
+            f'texture_choice={self.texture_choice!r}, '
+            f'blend={self.blend!r}, soft_sigma={self.soft_sigma}, '
+            f'pool={len(self._pool)} images)'
+        )
