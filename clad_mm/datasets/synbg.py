@@ -80,9 +80,34 @@ FORMAT_VERSION = 1
 DEFAULT_BACKGROUND_CORRELATION = 0.8
 JPEG_PARAMS = [cv2.IMWRITE_JPEG_QUALITY, 95]
 
-# Entries of OUT_DIR that generation writes; only these are replaced by
-# ``overwrite=True``, so unrelated files of the user survive.
-_OWNED_ENTRIES = (*TRAIN_FOLDERS, 'test_set', MANIFEST_FILE, META_FILE)
+
+@dataclass(frozen=True)
+class GeneratedSetLayout:
+    """What a data set generator owns in its output folder.
+
+    Attributes:
+        name (str): Name of the set in messages, e.g. ``'SynBG'``.
+        data_format (str): ``format`` value of its meta file.
+        meta_file (str): Meta file, written last: its presence marks the set
+            as complete.
+        owned_entries (tuple[str, ...]): Entries of the output folder that
+            generation writes; only these are replaced by ``overwrite=True``,
+            so unrelated files of the user survive.
+    """
+
+    name: str
+    data_format: str
+    meta_file: str
+    owned_entries: tuple
+
+
+SYNBG_LAYOUT = GeneratedSetLayout(
+    name='SynBG',
+    data_format='synbg',
+    meta_file=META_FILE,
+    owned_entries=(*TRAIN_FOLDERS, 'test_set', MANIFEST_FILE, META_FILE),
+)
+
 # Distinguishes the random streams of the two splits and of the donor draw.
 _STREAM_TRAIN, _STREAM_TEST, _STREAM_DONORS = 0, 1, 2
 # Smallest background colour distance (RGB, 0-255) a foreground colour must
@@ -304,12 +329,7 @@ def render_sample(
         SynBGSample: The image with its mask, box and labels.
     """
     background = render_background(background_label, image_size, rng)
-    radius = image_size * rng.uniform(*_RADIUS_RANGE)
-    # Unit shapes reach out to 1.1, so the whole shape stays inside the image.
-    margin = radius * 1.15 + 1
-    center = rng.uniform(margin, image_size - margin, size=2)
-    angle = rng.uniform(-_MAX_ROTATION, _MAX_ROTATION)
-    mask = render_shape_mask(label, image_size, center, radius, angle)
+    mask, box, center, radius = draw_shape(label, image_size, rng)
     rows, cols = np.mgrid[0:image_size, 0:image_size]
     direction = rng.uniform(0, 2 * np.pi)
     along = (cols - center[0]) * math.cos(direction)
@@ -319,27 +339,84 @@ def render_sample(
     image = np.where(mask[..., None], foreground, background)
     image = image + rng.normal(0, 5, size=image.shape)
     image = np.clip(np.round(image), 0, 255).astype(np.uint8)
+    return SynBGSample(image, mask, box, label, background_label)
+
+
+def draw_shape(
+    label: int,
+    image_size: int,
+    rng: np.random.Generator,
+    max_rotation: float = _MAX_ROTATION,
+) -> tuple:
+    """Draws a random pose of the shape of class ``label`` and renders it.
+
+    The radius is a fraction ``(0.22, 0.32)`` of the image side, the
+    rotation at most ``max_rotation`` radians either way, and the centre
+    keeps the whole shape inside the image.
+
+    Args:
+        label (int): Class index of the shape.
+        image_size (int): Side of the square image in pixels.
+        rng (np.random.Generator): The image's own random generator.
+        max_rotation (float): Largest rotation in radians. Defaults to
+            SynBG's 0.5.
+
+    Returns:
+        tuple: ``(mask, box, center, radius)``: the H x W bool mask, its
+        tight box ``(x0, y0, x1, y1)``, the ``(x, y)`` centre and the radius
+        in pixels.
+
+    Raises:
+        ValueError: If the shape covers no pixel (``image_size`` too small).
+    """
+    radius = image_size * rng.uniform(*_RADIUS_RANGE)
+    # Unit shapes reach out to 1.1, so the whole shape stays inside the image.
+    margin = radius * 1.15 + 1
+    center = rng.uniform(margin, image_size - margin, size=2)
+    angle = rng.uniform(-max_rotation, max_rotation)
+    mask = render_shape_mask(label, image_size, center, radius, angle)
     box = mask_bounding_box(mask)
     if box is None:
         raise ValueError(
             f'the shape of class {label} covers no pixel of the '
             f'{image_size} px image: image_size is too small'
         )
-    return SynBGSample(image, mask, box, label, background_label)
+    return mask, box, center, radius
 
 
-def _draw_other(rng: np.random.Generator, start: int, stop: int, excluded: int) -> int:
-    """Uniform draw from ``range(start, stop)`` without ``excluded``."""
+def draw_other(rng: np.random.Generator, start: int, stop: int, excluded: int) -> int:
+    """Uniform draw from ``range(start, stop)`` without ``excluded``.
+
+    Args:
+        rng (np.random.Generator): Source of the draw (one integer).
+        start (int): First value of the range.
+        stop (int): End of the range (exclusive).
+        excluded (int): Value of the range never drawn.
+
+    Returns:
+        int: The drawn value.
+    """
     drawn = start + int(rng.integers(stop - start - 1))
     return drawn + 1 if drawn >= excluded else drawn
 
 
-def _draw_background_label(
+def draw_correlated_label(
     label: int, correlation: float, rng: np.random.Generator
 ) -> int:
+    """Draws a nuisance label (background or texture family) for a class.
+
+    Args:
+        label (int): Class index of the image.
+        correlation (float): Probability of returning ``label`` itself.
+        rng (np.random.Generator): Source of the draw.
+
+    Returns:
+        int: ``label`` with probability ``correlation``, else one of the
+        other classes, chosen uniformly.
+    """
     if rng.uniform() < correlation:
         return label
-    return _draw_other(rng, 0, len(CLASSES), label)
+    return draw_other(rng, 0, len(CLASSES), label)
 
 
 def _render_split(
@@ -350,7 +427,7 @@ def _render_split(
     for index in range(per_class * len(CLASSES)):
         rng = np.random.default_rng([seed, stream, index])
         label = index // per_class
-        background_label = _draw_background_label(label, correlation, rng)
+        background_label = draw_correlated_label(label, correlation, rng)
         sample = render_sample(label, background_label, image_size, rng)
         yield f'synbg_{split_name}_{index:06d}', sample
 
@@ -384,10 +461,10 @@ def _draw_donors(samples: list, per_class: int, seed: int) -> list:
         next_start = (sample.label + 1) % len(CLASSES) * per_class
         donors.append(
             {
-                'mixed_same': _draw_other(
+                'mixed_same': draw_other(
                     rng, class_start, class_start + per_class, index
                 ),
-                'mixed_rand': _draw_other(rng, 0, len(samples), index),
+                'mixed_rand': draw_other(rng, 0, len(samples), index),
                 'mixed_next': next_start + int(rng.integers(per_class)),
             }
         )
@@ -407,11 +484,21 @@ def _expected_counts(parameters: dict) -> dict:
     return counts
 
 
-def _count_files(folder: str) -> int:
+def count_files(folder: str) -> int:
+    """Number of files anywhere below ``folder`` (0 if it does not exist).
+
+    Args:
+        folder (str): Folder to count.
+
+    Returns:
+        int: The count.
+    """
     return sum(len(files) for _, _, files in os.walk(folder))
 
 
-def read_synbg_meta(out_dir: str) -> dict | None:
+def read_synbg_meta(
+    out_dir: str, layout: GeneratedSetLayout = SYNBG_LAYOUT
+) -> dict | None:
     """Meta data of a complete SynBG set, or None if ``out_dir`` is not one.
 
     A set is complete when its ``synbg_meta.json`` (written last) exists and
@@ -419,47 +506,74 @@ def read_synbg_meta(out_dir: str) -> dict | None:
 
     Args:
         out_dir (str): Root folder of a SynBG set.
+        layout (GeneratedSetLayout): The kind of set to look for; other
+            generated sets (the SynBG texture variant) pass their own.
+            Defaults to SynBG's.
 
     Returns:
-        dict | None: The content of ``synbg_meta.json``.
+        dict | None: The content of the meta file.
     """
-    meta_path = osp.join(out_dir, META_FILE)
+    meta_path = osp.join(out_dir, layout.meta_file)
     if not osp.isfile(meta_path):
         return None
     meta = mmengine.load(meta_path)
-    if meta.get('format') != 'synbg' or 'files_per_folder' not in meta:
+    if meta.get('format') != layout.data_format or 'files_per_folder' not in meta:
         return None
     for folder, count in meta['files_per_folder'].items():
-        if _count_files(osp.join(out_dir, folder)) != count:
+        if count_files(osp.join(out_dir, folder)) != count:
             return None
     return meta
 
 
-def _prepare_out_dir(out_dir: str, parameters: dict, overwrite: bool) -> bool:
-    """Checks ``out_dir`` and returns whether a matching set already exists."""
+def prepare_out_dir(
+    out_dir: str,
+    parameters: dict,
+    overwrite: bool,
+    layout: GeneratedSetLayout = SYNBG_LAYOUT,
+) -> bool:
+    """Checks ``out_dir`` and returns whether a matching set already exists.
+
+    Args:
+        out_dir (str): Output folder of a generator.
+        parameters (dict): The generator's parameters, compared with those
+            recorded in an existing set's meta file.
+        overwrite (bool): Delete the set's own entries (``owned_entries``)
+            of a non-empty ``out_dir`` instead of refusing.
+        layout (GeneratedSetLayout): The kind of set. Defaults to SynBG's.
+
+    Returns:
+        bool: True if ``out_dir`` already holds a complete set made with
+        ``parameters`` (nothing to generate).
+
+    Raises:
+        NotADirectoryError: If ``out_dir`` is a file.
+        FileExistsError: If ``out_dir`` is not empty, ``overwrite`` is False
+            and it does not hold a complete set made with ``parameters``.
+    """
     if osp.exists(out_dir) and not osp.isdir(out_dir):
         raise NotADirectoryError(f'{out_dir} exists and is not a directory')
     if not osp.isdir(out_dir) or not os.listdir(out_dir):
         return False
     if overwrite:
-        for entry in _OWNED_ENTRIES:
+        for entry in layout.owned_entries:
             path = osp.join(out_dir, entry)
             if osp.isdir(path):
                 shutil.rmtree(path)
             elif osp.exists(path):
                 os.remove(path)
         return False
-    meta = read_synbg_meta(out_dir)
+    meta = read_synbg_meta(out_dir, layout)
     if meta is None:
         raise FileExistsError(
-            f'{out_dir} is not empty and does not hold a complete SynBG set; '
-            'choose an empty or new directory, or pass overwrite=True '
-            '(--overwrite) to replace its SynBG folders'
+            f'{out_dir} is not empty and does not hold a complete {layout.name} '
+            'set; choose an empty or new directory, or pass overwrite=True '
+            f'(--overwrite) to replace its {layout.name} folders'
         )
     if meta['parameters'] != parameters:
         raise FileExistsError(
-            f'{out_dir} holds a SynBG set generated with {meta["parameters"]}, '
-            f'not {parameters}; pass overwrite=True (--overwrite) to replace it'
+            f'{out_dir} holds a {layout.name} set generated with '
+            f'{meta["parameters"]}, not {parameters}; pass overwrite=True '
+            '(--overwrite) to replace it'
         )
     return True
 
@@ -515,7 +629,7 @@ def generate_synbg(
         'seed': seed,
         'background_correlation': background_correlation,
     }
-    if _prepare_out_dir(out_dir, parameters, overwrite):
+    if prepare_out_dir(out_dir, parameters, overwrite):
         return {**read_synbg_meta(out_dir), 'out_dir': out_dir, 'generated': False}
 
     num_train = train_per_class * len(CLASSES)
@@ -529,7 +643,7 @@ def generate_synbg(
         print()
     mmengine.dump(manifest, osp.join(out_dir, MANIFEST_FILE), indent=1)
     meta = {
-        'format': 'synbg',
+        'format': SYNBG_LAYOUT.data_format,
         'version': FORMAT_VERSION,
         'parameters': parameters,
         'classes': list(CLASSES),

@@ -1,0 +1,31 @@
+# S-CLAD (the texture variant of CLAD, BMVC 2022) on the SynBG texture
+# variant, weight-free: the positive keeps the anchor's shape and its
+# background, and TextureSwap re-fills the shape (through its mask) with the
+# texture of another class; the negative dictionary is keyed by that texture
+# class. Same model, schedule and λ = 0.5 as the SynBG CLAD demo.
+_base_ = ['./resnet18_synbg_texture_baseline.py']
+
+# Overriding data_root with --cfg-options? Override texture_root too.
+texture_root = 'data/synbg_texture/only_texture/train'
+
+sclad_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadForegroundMask'),
+    dict(type='TextureSwap', texture_root=texture_root),
+    dict(
+        type='TwoViewPipeline',
+        anchor_pipeline=[dict(type='RandomFlip', prob=0.5, direction='horizontal')],
+    ),
+    dict(type='PackInputs', algorithm_keys=('pos_texture_label',)),
+]
+train_dataloader = dict(dataset=dict(pipeline=sclad_train_pipeline))
+
+model = dict(
+    type='CLADClassifier',
+    contrastive_head=dict(type='InfoNCEHead', temperature=0.2, loss_weight=0.5),
+    dictionary=dict(type='NegativeDictionary', num_keys=9, queue_size=32, feat_dim=512),
+    dictionary_key='pos_texture_label',
+    with_pos_loss=False,
+)
+
+custom_hooks = [dict(type='NegativeDictionaryHook', enqueue='before_loss', interval=10)]
