@@ -2,6 +2,8 @@
 #   make demo  - set up, generate SynBG, train the baseline, CLAD and CLAD+,
 #                evaluate every split and print one comparison table
 #   make test  - set up with test dependencies, lint, run the whole test suite
+#   make demo-texture - the same for texture bias: S-CLAD on SynBG's texture
+#                variant (baseline, S-CLAD, S-CLAD+)
 # An active virtual environment is used as it is; otherwise .venv is created.
 
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
@@ -16,8 +18,11 @@ INSTALLED := $(VENV)/.clad_mm-installed
 
 DEMO_MODELS := resnet18_synbg_baseline resnet18_synbg_clad resnet18_synbg_clad_plus
 DEMO_NAMES := Baseline CLAD CLAD+
+TEXTURE_MODELS := resnet18_synbg_texture_baseline resnet18_synbg_texture_sclad \
+	resnet18_synbg_texture_sclad_plus
+TEXTURE_NAMES := Baseline S-CLAD S-CLAD+
 
-.PHONY: demo test lint format install
+.PHONY: demo demo-texture test lint format install
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -33,18 +38,28 @@ install: $(INSTALLED)
 data/synbg/synbg_meta.json: | $(INSTALLED)
 	$(PY) tools/data/make_synbg.py data/synbg
 
-# Each model resumes where an interrupted run stopped; a finished one is only
-# re-tested.
-demo: $(INSTALLED) data/synbg/synbg_meta.json
-	set -e; for model in $(DEMO_MODELS); do \
-		$(PY) tools/train.py configs/clad/$$model.py --work-dir work_dirs/$$model --resume; \
-		$(PY) tools/test.py configs/clad/$$model.py "$$(cat work_dirs/$$model/last_checkpoint)" \
+data/synbg_texture/synbg_texture_meta.json: | $(INSTALLED)
+	$(PY) tools/data/make_synbg_texture.py data/synbg_texture
+
+# $(call train_test_compare,CONFIG_DIR,MODELS,NAMES,REPORT_DIR): each model
+# resumes where an interrupted run stopped; a finished one is only re-tested.
+define train_test_compare
+	set -e; for model in $(2); do \
+		$(PY) tools/train.py configs/$(1)/$$model.py --work-dir work_dirs/$$model --resume; \
+		$(PY) tools/test.py configs/$(1)/$$model.py "$$(cat work_dirs/$$model/last_checkpoint)" \
 			--work-dir work_dirs/$$model/test \
 			--out work_dirs/$$model/test/bg_challenge.json --out-item metrics; \
 	done
 	$(PY) tools/analysis/compare.py \
-		$(foreach model,$(DEMO_MODELS),work_dirs/$(model)/test/bg_challenge.json) \
-		--names $(DEMO_NAMES) --out-dir work_dirs/synbg_comparison --overwrite
+		$(foreach model,$(2),work_dirs/$(model)/test/bg_challenge.json) \
+		--names $(3) --out-dir $(4) --overwrite
+endef
+
+demo: $(INSTALLED) data/synbg/synbg_meta.json
+	$(call train_test_compare,clad,$(DEMO_MODELS),$(DEMO_NAMES),work_dirs/synbg_comparison)
+
+demo-texture: $(INSTALLED) data/synbg_texture/synbg_texture_meta.json
+	$(call train_test_compare,s_clad,$(TEXTURE_MODELS),$(TEXTURE_NAMES),work_dirs/synbg_texture_comparison)
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
