@@ -1,17 +1,14 @@
-from mmcv.transforms import BaseTransform
-from mmcv.transforms.utils import cache_randomness
 from mmpretrain.registry import TRANSFORMS
 
-from .donor_pool import DONOR_CHOICES, UNLABELLED_DONOR, DonorPool, require_result
-from .foreground_paste import feathered_alpha, hard_paste, soft_paste
+from .donor_pool import DONOR_CHOICES, UNLABELLED_DONOR
+from .masked_swap import MaskedSwap
 
-_BLENDS = ('hard', 'soft')
 #: ``pos_bg_label`` of a positive whose background has no class.
 UNLABELLED_BACKGROUND = UNLABELLED_DONOR
 
 
 @TRANSFORMS.register_module()
-class BackgroundSwap(BaseTransform):
+class BackgroundSwap(MaskedSwap):
     """Build CLAD's positive sample: the foreground on another background.
 
     CLAD (Ghosh et al., "A Contrastive Learning based Approach for Background
@@ -128,6 +125,11 @@ class BackgroundSwap(BaseTransform):
             an argument is unknown, or a class folder holds a non-image.
     """
 
+    donor_kind = 'background'
+    donor_inside_mask = False
+    label_key = 'pos_bg_label'
+    path_key = 'pos_bg_path'
+
     def __init__(
         self,
         background_root: str,
@@ -140,80 +142,7 @@ class BackgroundSwap(BaseTransform):
                 f'background_choice must be one of {DONOR_CHOICES}, '
                 f'got {background_choice!r}'
             )
-        if blend not in _BLENDS:
-            raise ValueError(f'blend must be one of {_BLENDS}, got {blend!r}')
-        if blend == 'soft' and not soft_sigma > 0:
-            raise ValueError(f'soft_sigma must be positive, got {soft_sigma}')
         self.background_root = background_root
         self.background_choice = background_choice
-        self.blend = blend
-        self.soft_sigma = soft_sigma
-        self._pool = DonorPool(background_root, background_choice, 'background')
-        self.class_folders = self._pool.class_folders
+        super().__init__(background_root, background_choice, blend, soft_sigma)
         self.donor_paths = self._pool.donor_paths
-
-    def transform(self, results: dict) -> dict:
-        """Adds the positive ``pos_img`` and its background to ``results``.
-
-        Args:
-            results (dict): Result dict with the required keys above.
-
-        Returns:
-            dict: ``results`` with the added keys above.
-
-        Raises:
-            KeyError: If a required key is missing; the message names it and
-                the transform that adds it.
-            ValueError: If ``fg_mask`` and ``img`` differ in size, ``img`` is
-                not a 3-channel image, a donor cannot be decoded, or
-                ``gt_label`` is not the pool's index of the anchor's class
-                (see ``background_root``).
-        """
-        image = _require(results, 'img', 'LoadImageFromFile')
-        mask = _require(results, 'fg_mask', 'LoadForegroundMask')
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(
-                f'BackgroundSwap needs an HxWx3 colour image, got shape '
-                f'{image.shape} for {results.get("img_path", "the image")}'
-            )
-        if mask.shape != image.shape[:2]:
-            raise ValueError(
-                f'fg_mask is {mask.shape[0]}x{mask.shape[1]} (HxW) but img '
-                f'({results.get("img_path", "no path")}) is {image.shape[0]}x'
-                f'{image.shape[1]}: put BackgroundSwap before any transform '
-                'that resizes or crops the image'
-            )
-        label = None
-        if self.background_choice == 'other_class':
-            label = int(_require(results, 'gt_label', 'the dataset'))
-            self._pool.check_anchor_label(results.get('img_path'), label)
-        background_label, background_path = self._draw_background(label)
-        height, width = image.shape[:2]
-        background = self._pool.read(background_path, height, width, image.dtype)
-        if self.blend == 'hard':
-            positive = hard_paste(image, mask, background)
-        else:
-            positive = soft_paste(
-                image, feathered_alpha(mask, self.soft_sigma), background
-            )
-        results['pos_img'] = positive
-        results['pos_bg_label'] = background_label
-        results['pos_bg_path'] = background_path
-        return results
-
-    @cache_randomness
-    def _draw_background(self, label: int | None) -> tuple[int, str]:
-        return self._pool.draw(label)
-
-    def __repr__(self) -> str:
-        return (
-            f'{self.__class__.__name__}('
-            f'background_root={self.background_root!r}, '
-            f'background_choice={self.background_choice!r}, '
-            f'blend={self.blend!r}, soft_sigma={self.soft_sigma}, '
-            f'pool={len(self._pool)} images)'
-        )
-
-
-def _require(results: dict, key: str, provider: str):
-    return require_result(results, key, provider, 'BackgroundSwap')

@@ -1,15 +1,10 @@
-from mmcv.transforms import BaseTransform
-from mmcv.transforms.utils import cache_randomness
 from mmpretrain.registry import TRANSFORMS
 
-from .donor_pool import DonorPool, require_result
-from .foreground_paste import feathered_alpha, hard_paste, soft_paste
-
-_BLENDS = ('hard', 'soft')
+from .masked_swap import MaskedSwap
 
 
 @TRANSFORMS.register_module()
-class TextureSwap(BaseTransform):
+class TextureSwap(MaskedSwap):
     """Build S-CLAD's positive without a style network: another texture.
 
     S-CLAD, the texture variant of CLAD (Ghosh et al., "A Contrastive
@@ -115,6 +110,11 @@ class TextureSwap(BaseTransform):
             an argument is unknown, or a class folder holds a non-image.
     """
 
+    donor_kind = 'texture'
+    donor_inside_mask = True
+    label_key = 'pos_texture_label'
+    path_key = 'pos_texture_path'
+
     def __init__(
         self,
         texture_root: str,
@@ -122,78 +122,6 @@ class TextureSwap(BaseTransform):
         blend: str = 'hard',
         soft_sigma: float = 2.0,
     ):
-        if blend not in _BLENDS:
-            raise ValueError(f'blend must be one of {_BLENDS}, got {blend!r}')
-        if blend == 'soft' and not soft_sigma > 0:
-            raise ValueError(f'soft_sigma must be positive, got {soft_sigma}')
         self.texture_root = texture_root
         self.texture_choice = texture_choice
-        self.blend = blend
-        self.soft_sigma = soft_sigma
-        self._pool = DonorPool(texture_root, texture_choice, 'texture')
-        self.class_folders = self._pool.class_folders
-
-    def transform(self, results: dict) -> dict:
-        """Adds the positive ``pos_img`` and its texture to ``results``.
-
-        Args:
-            results (dict): Result dict with the required keys above.
-
-        Returns:
-            dict: ``results`` with the added keys above.
-
-        Raises:
-            KeyError: If a required key is missing; the message names it and
-                the transform that adds it.
-            ValueError: If ``fg_mask`` and ``img`` differ in size, ``img`` is
-                not a 3-channel image, a texture cannot be decoded, or
-                ``gt_label`` is not the pool's index of the anchor's class.
-        """
-        image = require_result(results, 'img', 'LoadImageFromFile', 'TextureSwap')
-        mask = require_result(results, 'fg_mask', 'LoadForegroundMask', 'TextureSwap')
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(
-                f'TextureSwap needs an HxWx3 colour image, got shape '
-                f'{image.shape} for {results.get("img_path", "the image")}'
-            )
-        if mask.shape != image.shape[:2]:
-            raise ValueError(
-                f'fg_mask is {mask.shape[0]}x{mask.shape[1]} (HxW) but img '
-                f'({results.get("img_path", "no path")}) is {image.shape[0]}x'
-                f'{image.shape[1]}: put TextureSwap before any transform '
-                'that resizes or crops the image'
-            )
-        label = None
-        if self.texture_choice == 'other_class':
-            label = int(
-                require_result(results, 'gt_label', 'the dataset', 'TextureSwap')
-            )
-            self._pool.check_anchor_label(results.get('img_path'), label)
-        texture_label, texture_path = self._draw_texture(label)
-        height, width = image.shape[:2]
-        texture = self._pool.read(texture_path, height, width, image.dtype)
-        # The paste with the roles exchanged: the texture is the "foreground"
-        # image, the anchor the background it is pasted on.
-        if self.blend == 'hard':
-            positive = hard_paste(texture, mask, image)
-        else:
-            positive = soft_paste(
-                texture, feathered_alpha(mask, self.soft_sigma), image
-            )
-        results['pos_img'] = positive
-        results['pos_texture_label'] = texture_label
-        results['pos_texture_path'] = texture_path
-        return results
-
-    @cache_randomness
-    def _draw_texture(self, label: int | None) -> tuple[int, str]:
-        return self._pool.draw(label)
-
-    def __repr__(self) -> str:
-        return (
-            f'{self.__class__.__name__}('
-            f'texture_root={self.texture_root!r}, '
-            f'texture_choice={self.texture_choice!r}, '
-            f'blend={self.blend!r}, soft_sigma={self.soft_sigma}, '
-            f'pool={len(self._pool)} images)'
-        )
+        super().__init__(texture_root, texture_choice, blend, soft_sigma)
