@@ -2,6 +2,8 @@
 
 import argparse
 import os.path as osp
+import sys
+import time
 
 import torch
 
@@ -118,3 +120,74 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f'expected a positive integer, got {text}')
     return value
+
+
+def synthetic_set_parser(
+    description: str, correlation_flag: str, correlation_default: float, help: str
+) -> argparse.ArgumentParser:
+    """The command line of a synthetic data set generator (SynBG and variants).
+
+    Args:
+        description (str): The tool's description.
+        correlation_flag (str): Option of the label-cue correlation, e.g.
+            ``'--background-correlation'``.
+        correlation_default (float): Its default.
+        help (str): Its help text.
+
+    Returns:
+        argparse.ArgumentParser: With ``out_dir``, ``--image-size``,
+        ``--train-per-class``, ``--test-per-class``, ``--seed``, the
+        correlation option and ``--overwrite``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('out_dir', help='folder to write the data set into')
+    parser.add_argument(
+        '--image-size', type=int, default=64, help='side of the square images'
+    )
+    parser.add_argument(
+        '--train-per-class', type=int, default=250, help='training images per class'
+    )
+    parser.add_argument(
+        '--test-per-class',
+        type=int,
+        default=75,
+        help='test images per class in every test split',
+    )
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        correlation_flag, type=float, default=correlation_default, help=help
+    )
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace the generated folders of a non-empty OUT_DIR',
+    )
+    return parser
+
+
+def generate_synthetic_set(tool: str, set_name: str, generate, **kwargs) -> None:
+    """Runs a generator, reporting what it wrote or that nothing was needed.
+
+    Args:
+        tool (str): The tool's name, prefixed to errors.
+        set_name (str): The data set's name in the report, e.g. ``'SynBG'``.
+        generate (Callable): The generator, e.g. ``generate_synbg``; it
+            returns a summary with ``num_train``, ``num_test`` and
+            ``generated``.
+        **kwargs: Its arguments, ``out_dir`` included.
+    """
+    start = time.perf_counter()
+    try:
+        summary = generate(**kwargs)
+    except (FileExistsError, NotADirectoryError, ValueError) as error:
+        sys.exit(f'{tool}: {error}')
+    counts = f'{summary["num_train"]} train / {summary["num_test"]} test images'
+    out_dir = kwargs['out_dir']
+    if summary['generated']:
+        seconds = time.perf_counter() - start
+        print(f'Wrote {set_name} ({counts}) to {out_dir} in {seconds:.1f} s')
+    else:
+        print(
+            f'{out_dir} already holds a complete {set_name} set ({counts}) '
+            'with these parameters; nothing to do'
+        )
