@@ -13,6 +13,7 @@ from .saliency import (
     saliency_map,
     smooth_grad,
 )
+from .shape_bias_plot import plot_shape_bias
 from .split_accuracy_plot import plot_split_accuracies
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     'label_from_class_folder',
     'plot_mixed_same_vs_rand',
     'plot_saliency_grid',
+    'plot_shape_bias',
     'plot_split_accuracies',
     'saliency_map',
     'smooth_grad',

@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+import cv2
 import pytest
 
 from clad_mm.evaluation.comparison import (
@@ -24,6 +25,7 @@ from clad_mm.evaluation.shape_bias import (
     shape_bias_records,
     texture_splits_present,
 )
+from clad_mm.visualization.shape_bias_plot import plot_shape_bias
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -227,6 +229,7 @@ def test_compare_tool_adds_the_texture_table(tmp_path, run_compare):
     assert not (out_dir / 'mixed_scatter.png').exists()
     saved = json.loads((out_dir / 'shape_bias.json').read_text())
     assert [record['name'] for record in saved] == ['Base', 'S-CLAD']
+    assert cv2.imread(str(out_dir / 'shape_bias.png')).shape[:2] == (400, 800)
     assert saved[0]['metrics']['drop_sketch'] == pytest.approx(55.9)
 
     # Background and texture splits in the same files: two tables, and no
@@ -260,3 +263,19 @@ def test_compare_tool_adds_the_texture_table(tmp_path, run_compare):
     assert run_compare(base, '--out-dir', out_dir, '--overwrite')[0] == 0
     assert not (out_dir / 'comparison.csv').exists()
     assert not (out_dir / 'mixed_scatter.png').exists()
+
+
+def test_shape_bias_plot_size_and_bad_input(tmp_path):
+    out_path = str(tmp_path / 'bars.png')
+    plot_shape_bias(
+        ['Base', 'S-CLAD'],
+        ['ORIGINAL', 'OUTLINE'],
+        [[90.0, None], [95.0, 40.0]],
+        out_path,
+        size_px=(640, 320),
+    )
+    assert cv2.imread(out_path).shape[:2] == (320, 640)
+    with pytest.raises(ValueError, match='one row of 2 values per model'):
+        plot_shape_bias(['Base'], ['ORIGINAL', 'OUTLINE'], [[90.0]], out_path)
+    with pytest.raises(ValueError, match='nothing to plot'):
+        plot_shape_bias([], ['ORIGINAL'], [], out_path)

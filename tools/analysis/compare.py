@@ -7,7 +7,8 @@ the identity line as PNG. When the results hold texture-bias splits
 (``stylized``, ``sketch``, ``random_texture``, ``outline``,
 ``only_texture``), a second "texture / shape bias" table (S-CLAD's Table 7:
 each split and its drop from ORIGINAL) is added to the Markdown and written
-as ``shape_bias.csv`` and ``shape_bias.json``; the Background Challenge table
+as ``shape_bias.csv``, ``shape_bias.json`` and a grouped bar chart
+``shape_bias.png``; the Background Challenge table
 is then only written if the results hold background splits.
 
 Example::
@@ -30,8 +31,14 @@ from clad_mm.evaluation.comparison import (
     load_result,
     write_comparison_csv,
 )
-from clad_mm.evaluation.shape_bias import shape_bias_columns, shape_bias_records
+from clad_mm.evaluation.shape_bias import (
+    SPLIT_TITLES,
+    shape_bias_columns,
+    shape_bias_records,
+    texture_splits_present,
+)
 from clad_mm.visualization.mixed_scatter_plot import plot_mixed_same_vs_rand
+from clad_mm.visualization.shape_bias_plot import plot_shape_bias
 
 OUTPUT_NAMES = (
     'comparison.md',
@@ -40,6 +47,7 @@ OUTPUT_NAMES = (
     'mixed_scatter.png',
     'shape_bias.csv',
     'shape_bias.json',
+    'shape_bias.png',
 )
 
 
@@ -99,6 +107,13 @@ def main():
         write_comparison_csv(records, texture_columns, paths['shape_bias.csv'])
         with open(paths['shape_bias.json'], 'w') as f:
             json.dump(records, f, indent=2)
+        plotted_splits = ['original', *texture_splits_present(results)]
+        plot_shape_bias(
+            [result['name'] for result in results],
+            [SPLIT_TITLES[split] for split in plotted_splits],
+            [[r['metrics'].get(split) for split in plotted_splits] for r in results],
+            paths['shape_bias.png'],
+        )
     report = '\n\n'.join(f'### {title}\n\n{table}' for title, table in sections)
     with open(paths['comparison.md'], 'w') as f:
         f.write(report + '\n')
