@@ -22,7 +22,7 @@ TEXTURE_MODELS := resnet18_synbg_texture_baseline resnet18_synbg_texture_sclad \
 	resnet18_synbg_texture_sclad_plus
 TEXTURE_NAMES := Baseline S-CLAD S-CLAD+
 
-.PHONY: demo demo-texture test lint format install
+.PHONY: demo demo-texture test lint format install synbg synbg-texture
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -35,10 +35,12 @@ $(INSTALLED): $(PY) setup.py
 
 install: $(INSTALLED)
 
-data/synbg/synbg_meta.json: | $(INSTALLED)
+# The generators run every time: they return at once when the folder already
+# holds a complete set of their version, and refuse a stale or foreign one.
+synbg: $(INSTALLED)
 	$(PY) tools/data/make_synbg.py data/synbg
 
-data/synbg_texture/synbg_texture_meta.json: | $(INSTALLED)
+synbg-texture: $(INSTALLED)
 	$(PY) tools/data/make_synbg_texture.py data/synbg_texture
 
 # $(call train_test_compare,CONFIG_DIR,MODELS,NAMES,REPORT_DIR): each model
@@ -55,10 +57,10 @@ define train_test_compare
 		--names $(3) --out-dir $(4) --overwrite
 endef
 
-demo: $(INSTALLED) data/synbg/synbg_meta.json
+demo: synbg
 	$(call train_test_compare,clad,$(DEMO_MODELS),$(DEMO_NAMES),work_dirs/synbg_comparison)
 
-demo-texture: $(INSTALLED) data/synbg_texture/synbg_texture_meta.json
+demo-texture: synbg-texture
 	$(call train_test_compare,s_clad,$(TEXTURE_MODELS),$(TEXTURE_NAMES),work_dirs/synbg_texture_comparison)
 
 lint: $(INSTALLED)

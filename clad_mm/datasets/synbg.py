@@ -76,7 +76,6 @@ BACKGROUND_FAMILIES = (
 TRAIN_FOLDERS = ('original', 'fg_mask', 'fg_grabcut', 'only_bg_t')
 META_FILE = 'synbg_meta.json'
 MANIFEST_FILE = 'synbg_manifest.json'
-FORMAT_VERSION = 1
 DEFAULT_BACKGROUND_CORRELATION = 0.8
 JPEG_PARAMS = [cv2.IMWRITE_JPEG_QUALITY, 95]
 
@@ -88,6 +87,8 @@ class GeneratedSetLayout:
     Attributes:
         name (str): Name of the set in messages, e.g. ``'SynBG'``.
         data_format (str): ``format`` value of its meta file.
+        version (int): ``version`` value of its meta file, raised whenever
+            the generator draws different images from the same parameters.
         meta_file (str): Meta file, written last: its presence marks the set
             as complete.
         owned_entries (tuple[str, ...]): Entries of the output folder that
@@ -97,6 +98,7 @@ class GeneratedSetLayout:
 
     name: str
     data_format: str
+    version: int
     meta_file: str
     owned_entries: tuple
 
@@ -104,6 +106,7 @@ class GeneratedSetLayout:
 SYNBG_LAYOUT = GeneratedSetLayout(
     name='SynBG',
     data_format='synbg',
+    version=1,
     meta_file=META_FILE,
     owned_entries=(*TRAIN_FOLDERS, 'test_set', MANIFEST_FILE, META_FILE),
 )
@@ -181,29 +184,65 @@ def _heart() -> np.ndarray:
     return np.stack([x, y], axis=1)
 
 
+def _half_disc() -> np.ndarray:
+    t = np.linspace(0, np.pi, 33)
+    # Centre the half disc's box (2 wide, 1 high) on the origin.
+    return np.stack([np.cos(t), 0.5 - np.sin(t)], axis=1)
+
+
+def _arrow(shaft_half_width: float = 0.3, head_half_width: float = 0.8) -> np.ndarray:
+    neck = 0.1
+    return np.array(
+        [
+            [-1, -shaft_half_width],
+            [neck, -shaft_half_width],
+            [neck, -head_half_width],
+            [1, 0],
+            [neck, head_half_width],
+            [neck, shaft_half_width],
+            [-1, shaft_half_width],
+        ]
+    )
+
+
 _CIRCLE = _regular_polygon(64)
-# Each shape is a list of (unit polygon, value): polygons are filled in order
-# with 1 (the shape) or 0 (a hole), centred on 0 with a radius of about 1.
-_SHAPES = (
-    [(_CIRCLE, 1)],
-    [(_regular_polygon(4, np.pi / 4) * math.sqrt(2) * 0.8, 1)],
-    [(_regular_polygon(3, -np.pi / 2) * 1.1, 1)],
-    [(_star() * 1.1, 1)],
-    [(_cross(), 1)],
-    [(_CIRCLE, 1), (_CIRCLE * 0.55, 0)],
-    [(_CIRCLE, 1), (_CIRCLE * 0.85 + [0.45, 0], 0)],
-    [(_heart(), 1)],
-    [(_regular_polygon(4) * [1.1, 0.55], 1)],
-)
+#: Every shape the generators draw, by name: a list of (unit polygon, value)
+#: filled in order with 1 (the shape) or 0 (a hole), centred on 0 with a
+#: radius of about 1. A class folder ``NN_<name>`` shows shape ``<name>``.
+SHAPES = {
+    'circle': [(_CIRCLE, 1)],
+    'square': [(_regular_polygon(4, np.pi / 4) * math.sqrt(2) * 0.8, 1)],
+    'triangle': [(_regular_polygon(3, -np.pi / 2) * 1.1, 1)],
+    'star': [(_star() * 1.1, 1)],
+    'cross': [(_cross(), 1)],
+    'ring': [(_CIRCLE, 1), (_CIRCLE * 0.55, 0)],
+    'crescent': [(_CIRCLE, 1), (_CIRCLE * 0.85 + [0.45, 0], 0)],
+    'heart': [(_heart(), 1)],
+    'diamond': [(_regular_polygon(4) * [1.1, 0.55], 1)],
+    'half_disc': [(_half_disc(), 1)],
+    'arrow': [(_arrow(), 1)],
+}
+
+
+def shape_name(class_name: str) -> str:
+    """The shape a class folder shows: ``'05_ring'`` shows ``'ring'``.
+
+    Args:
+        class_name (str): Class folder name ``NN_<shape>``.
+
+    Returns:
+        str: A key of :data:`SHAPES`.
+    """
+    return class_name.split('_', 1)[1]
 
 
 def render_shape_mask(
-    label: int, image_size: int, center, radius: float, angle: float
+    shape: str, image_size: int, center, radius: float, angle: float
 ) -> np.ndarray:
-    """Draws the shape of class ``label`` as a binary mask.
+    """Draws a shape as a binary mask.
 
     Args:
-        label (int): Class index into :data:`CLASSES`.
+        shape (str): Shape name, a key of :data:`SHAPES`.
         image_size (int): Side of the square mask in pixels.
         center (Sequence[float]): ``(x, y)`` of the shape's centre in pixels.
         radius (float): Radius of the shape in pixels.
@@ -218,7 +257,7 @@ def render_shape_mask(
         [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
     )
     mask = np.zeros((image_size, image_size), np.uint8)
-    for polygon, value in _SHAPES[label]:
+    for polygon, value in SHAPES[shape]:
         points = (polygon @ rotation.T) * radius + np.asarray(center)
         points = np.round(points * 2**fraction_bits).astype(np.int32)
         cv2.fillPoly(mask, [points], value, cv2.LINE_8, fraction_bits)
@@ -329,7 +368,7 @@ def render_sample(
         SynBGSample: The image with its mask, box and labels.
     """
     background = render_background(background_label, image_size, rng)
-    mask, box, center, radius = draw_shape(label, image_size, rng)
+    mask, box, center, radius = draw_shape(shape_name(CLASSES[label]), image_size, rng)
     rows, cols = np.mgrid[0:image_size, 0:image_size]
     direction = rng.uniform(0, 2 * np.pi)
     along = (cols - center[0]) * math.cos(direction)
@@ -343,19 +382,19 @@ def render_sample(
 
 
 def draw_shape(
-    label: int,
+    shape: str,
     image_size: int,
     rng: np.random.Generator,
     max_rotation: float = _MAX_ROTATION,
 ) -> tuple:
-    """Draws a random pose of the shape of class ``label`` and renders it.
+    """Draws a random pose of a shape and renders it.
 
     The radius is a fraction ``(0.22, 0.32)`` of the image side, the
     rotation at most ``max_rotation`` radians either way, and the centre
     keeps the whole shape inside the image.
 
     Args:
-        label (int): Class index of the shape.
+        shape (str): Shape name, a key of :data:`SHAPES`.
         image_size (int): Side of the square image in pixels.
         rng (np.random.Generator): The image's own random generator.
         max_rotation (float): Largest rotation in radians. Defaults to
@@ -370,15 +409,15 @@ def draw_shape(
         ValueError: If the shape covers no pixel (``image_size`` too small).
     """
     radius = image_size * rng.uniform(*_RADIUS_RANGE)
-    # Unit shapes reach out to 1.1, so the whole shape stays inside the image.
+    # Unit shapes reach out to 1.12, so the whole shape stays inside the image.
     margin = radius * 1.15 + 1
     center = rng.uniform(margin, image_size - margin, size=2)
     angle = rng.uniform(-max_rotation, max_rotation)
-    mask = render_shape_mask(label, image_size, center, radius, angle)
+    mask = render_shape_mask(shape, image_size, center, radius, angle)
     box = mask_bounding_box(mask)
     if box is None:
         raise ValueError(
-            f'the shape of class {label} covers no pixel of the '
+            f'the shape {shape!r} covers no pixel of the '
             f'{image_size} px image: image_size is too small'
         )
     return mask, box, center, radius
@@ -548,7 +587,8 @@ def prepare_out_dir(
     Raises:
         NotADirectoryError: If ``out_dir`` is a file.
         FileExistsError: If ``out_dir`` is not empty, ``overwrite`` is False
-            and it does not hold a complete set made with ``parameters``.
+            and it does not hold a complete set of this version made with
+            ``parameters``.
     """
     if osp.exists(out_dir) and not osp.isdir(out_dir):
         raise NotADirectoryError(f'{out_dir} exists and is not a directory')
@@ -568,6 +608,13 @@ def prepare_out_dir(
             f'{out_dir} is not empty and does not hold a complete {layout.name} '
             'set; choose an empty or new directory, or pass overwrite=True '
             f'(--overwrite) to replace its {layout.name} folders'
+        )
+    if meta.get('version') != layout.version:
+        raise FileExistsError(
+            f'{out_dir} holds a {layout.name} set of format version '
+            f'{meta.get("version")}, written by another clad_mm; this one writes '
+            f'version {layout.version} (different images); pass overwrite=True '
+            '(--overwrite) to regenerate it'
         )
     if meta['parameters'] != parameters:
         raise FileExistsError(
@@ -644,7 +691,7 @@ def generate_synbg(
     mmengine.dump(manifest, osp.join(out_dir, MANIFEST_FILE), indent=1)
     meta = {
         'format': SYNBG_LAYOUT.data_format,
-        'version': FORMAT_VERSION,
+        'version': SYNBG_LAYOUT.version,
         'parameters': parameters,
         'classes': list(CLASSES),
         'background_families': list(BACKGROUND_FAMILIES),

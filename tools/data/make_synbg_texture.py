@@ -37,7 +37,7 @@ def parse_args(argv=None):
         argparse.Namespace: The parsed options.
     """
     parser = synthetic_set_parser(
-        'Generate the SynBG texture variant: SynBG shapes filled '
+        'Generate the SynBG texture variant: ink-outlined shapes filled '
         'with class-correlated textures on a neutral background, with the '
         'test splits original, random_texture, outline and only_texture.',
         '--texture-correlation',

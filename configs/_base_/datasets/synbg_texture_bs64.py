@@ -1,5 +1,5 @@
-# SynBG texture variant: SynBG shapes filled with class-correlated textures
-# on a neutral background (64 px, 9 classes), the weight-free texture-bias
+# SynBG texture variant: ink-outlined shapes filled with class-correlated
+# textures on a neutral background (64 px, 9 classes), the weight-free texture-bias
 # data set of the S-CLAD demo. Same pipelines and loaders as SynBG.
 # Generate it with `python tools/data/make_synbg_texture.py data/synbg_texture`.
 _base_ = ['./synbg_bs64.py']
