@@ -15,6 +15,7 @@ from .saliency import (
 )
 from .shape_bias_plot import plot_shape_bias
 from .split_accuracy_plot import plot_split_accuracies
+from .split_preview import plot_split_preview, split_preview_cells
 
 __all__ = [
     'SALIENCY_REDUCTIONS',
@@ -28,6 +29,8 @@ __all__ = [
     'plot_saliency_grid',
     'plot_shape_bias',
     'plot_split_accuracies',
+    'plot_split_preview',
     'saliency_map',
     'smooth_grad',
+    'split_preview_cells',
 ]

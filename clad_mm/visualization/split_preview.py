@@ -1,0 +1,143 @@
+"""A grid of the same test images in every split, to see what a split shows.
+
+Background Challenge test sets (and the generated SynBG sets) keep one file
+stem per test image across their splits, so the image of a stem in
+``original`` and in ``mixed_rand`` (or ``outline``) show the same object.
+"""
+
+import os
+import os.path as osp
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from clad_mm.datasets.folder_layout import (
+    IMAGE_EXTENSIONS,
+    list_class_folders,
+    list_stems,
+    require_dir,
+)
+
+_LABEL_COLOUR = (0, 0, 0)
+_BACKGROUND = 255
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_FONT_SCALE = 0.4
+_TOP_MARGIN = 20
+_LEFT_MARGIN = 120
+
+
+def _split_class_dir(test_root: str, split: str, class_name: str) -> str:
+    return osp.join(test_root, split, 'val', class_name)
+
+
+def _read_image(path: str) -> np.ndarray:
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f'{path} is not an image OpenCV can read')
+    return image
+
+
+def split_preview_cells(
+    test_root: str, splits: Sequence[str], per_class: int = 1
+) -> tuple[list[str], list[list[str]]]:
+    """Picks the images of the preview: the same stems in every split.
+
+    The stems are the first ``per_class`` (in sorted order) of each class
+    folder of the first split.
+
+    Args:
+        test_root (str): Folder holding ``<split>/val/<class>/<stem>.<ext>``.
+        splits (Sequence[str]): Splits to show, one row each.
+        per_class (int): Images per class, at least 1.
+
+    Returns:
+        tuple: ``(column_labels, paths)``: a class name per column, and per
+        split the image path of every column.
+
+    Raises:
+        ValueError: If ``splits`` is empty or ``per_class`` is below 1.
+        FileNotFoundError: If a split folder is missing, or a split lacks an
+            image of a stem shown (the path and stem are named).
+    """
+    if not splits:
+        raise ValueError('splits is empty: name at least one split to show')
+    if per_class < 1:
+        raise ValueError(f'per_class must be at least 1, got {per_class}')
+    for split in splits:
+        require_dir(osp.join(test_root, split, 'val'), f'the {split!r} split')
+    columns = []
+    for class_name in list_class_folders(osp.join(test_root, splits[0], 'val')):
+        stems = sorted(
+            list_stems(
+                _split_class_dir(test_root, splits[0], class_name), IMAGE_EXTENSIONS
+            )
+        )
+        columns += [(class_name, stem) for stem in stems[:per_class]]
+    paths = []
+    for split in splits:
+        row = []
+        for class_name, stem in columns:
+            class_dir = _split_class_dir(test_root, split, class_name)
+            files = (
+                list_stems(class_dir, IMAGE_EXTENSIONS) if osp.isdir(class_dir) else {}
+            )
+            if stem not in files:
+                raise FileNotFoundError(
+                    f'{class_dir} has no image with the stem {stem!r}, which the '
+                    f'{splits[0]!r} split has: the splits must share their stems'
+                )
+            row.append(osp.join(class_dir, files[stem]))
+        paths.append(row)
+    return [class_name for class_name, _ in columns], paths
+
+
+def _put_label(canvas: np.ndarray, text: str, x: int, y: int) -> None:
+    cv2.putText(canvas, text, (x, y), _FONT, _FONT_SCALE, _LABEL_COLOUR, 1, cv2.LINE_AA)
+
+
+def plot_split_preview(
+    test_root: str,
+    splits: Sequence[str],
+    out_path: str,
+    per_class: int = 1,
+    cell_px: int = 96,
+) -> str:
+    """Saves a grid with one row per split and one column per shown image.
+
+    Images are scaled to ``cell_px`` without smoothing, so that small
+    generated images keep their pixels; split names label the rows and class
+    names (without a ``NN_`` index prefix) the columns.
+
+    Args:
+        test_root (str): Folder holding ``<split>/val/<class>/<stem>.<ext>``.
+        splits (Sequence[str]): Splits to show, one row each.
+        out_path (str): PNG file to write.
+        per_class (int): Images per class, at least 1.
+        cell_px (int): Side of each image cell in pixels.
+
+    Returns:
+        str: ``out_path``.
+    """
+    column_labels, paths = split_preview_cells(test_root, splits, per_class)
+    height = _TOP_MARGIN + len(splits) * cell_px
+    width = _LEFT_MARGIN + len(column_labels) * cell_px
+    canvas = np.full((height, width, 3), _BACKGROUND, np.uint8)
+    for column, class_name in enumerate(column_labels):
+        label = class_name.split('_', 1)[1] if class_name[:2].isdigit() else class_name
+        _put_label(canvas, label, _LEFT_MARGIN + column * cell_px + 4, _TOP_MARGIN - 6)
+    for row, (split, row_paths) in enumerate(zip(splits, paths, strict=True)):
+        top = _TOP_MARGIN + row * cell_px
+        _put_label(canvas, split, 4, top + cell_px // 2)
+        for column, path in enumerate(row_paths):
+            image = cv2.resize(
+                _read_image(path), (cell_px, cell_px), interpolation=cv2.INTER_NEAREST
+            )
+            left = _LEFT_MARGIN + column * cell_px
+            canvas[top : top + cell_px, left : left + cell_px] = image
+    out_dir = osp.dirname(out_path)
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+    if not cv2.imwrite(out_path, canvas):
+        raise OSError(f'could not write {out_path}')
+    return out_path
