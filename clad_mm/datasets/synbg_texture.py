@@ -11,11 +11,10 @@ families, on a neutral grey background that carries no class information.
 A texture family is one of SynBG's background families: its own hue (family
 ``k`` sits at ``k / 9`` of the colour circle) and pattern, an easy cue. As
 ImageNet's objects carry class-typical textures, the texture is correlated
-with the label: an image
-of class ``y`` is filled with family ``y`` with probability
-``texture_correlation`` (0.8 by default) and with one of the other eight
-families, chosen uniformly, otherwise. A plain classifier then leans on
-texture, which the test splits measure (chance is 11.1 %):
+with the label: an image of class ``y`` is filled with family ``y`` with
+probability ``texture_correlation`` (0.8 by default) and with one of the
+other eight families, chosen uniformly, otherwise. A plain classifier then
+leans on texture, which the test splits measure (chance is 11.1 %):
 
 - ``original``: like the training images (same correlation);
 - ``random_texture``: the same shapes filled with a family other than the
@@ -104,7 +103,7 @@ DEFAULT_TEXTURE_CORRELATION = 0.8
 SYNBG_TEXTURE_LAYOUT = GeneratedSetLayout(
     name='SynBG texture',
     data_format='synbg_texture',
-    # Version 2: half discs and arrows replace rings and crescents.
+    # Version 2: ink outlines; half discs and arrows replace rings and crescents.
     version=2,
     meta_file=META_FILE,
     owned_entries=(*TRAIN_FOLDERS, 'test_set', MANIFEST_FILE, META_FILE),

@@ -14,6 +14,7 @@ import numpy as np
 
 from clad_mm.datasets.folder_layout import (
     IMAGE_EXTENSIONS,
+    class_metainfo,
     list_class_folders,
     list_stems,
     require_dir,
@@ -123,8 +124,8 @@ def plot_split_preview(
     height = _TOP_MARGIN + len(splits) * cell_px
     width = _LEFT_MARGIN + len(column_labels) * cell_px
     canvas = np.full((height, width, 3), _BACKGROUND, np.uint8)
-    for column, class_name in enumerate(column_labels):
-        label = class_name.split('_', 1)[1] if class_name[:2].isdigit() else class_name
+    labels = class_metainfo(column_labels, None)['classes']
+    for column, label in enumerate(labels):
         _put_label(canvas, label, _LEFT_MARGIN + column * cell_px + 4, _TOP_MARGIN - 6)
     for row, (split, row_paths) in enumerate(zip(splits, paths, strict=True)):
         top = _TOP_MARGIN + row * cell_px
