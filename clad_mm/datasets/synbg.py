@@ -91,6 +91,7 @@ class GeneratedSetLayout:
             the generator draws different images from the same parameters.
         meta_file (str): Meta file, written last: its presence marks the set
             as complete.
+        manifest_file (str): JSON file listing every generated image.
         owned_entries (tuple[str, ...]): Entries of the output folder that
             generation writes; only these are replaced by ``overwrite=True``,
             so unrelated files of the user survive.
@@ -100,6 +101,7 @@ class GeneratedSetLayout:
     data_format: str
     version: int
     meta_file: str
+    manifest_file: str
     owned_entries: tuple
 
 
@@ -108,6 +110,7 @@ SYNBG_LAYOUT = GeneratedSetLayout(
     data_format='synbg',
     version=1,
     meta_file=META_FILE,
+    manifest_file=MANIFEST_FILE,
     owned_entries=(*TRAIN_FOLDERS, 'test_set', MANIFEST_FILE, META_FILE),
 )
 
@@ -625,6 +628,28 @@ def prepare_out_dir(
     return True
 
 
+def finish_generated_set(
+    out_dir: str, layout: GeneratedSetLayout, manifest: dict, meta_fields: dict
+) -> dict:
+    """Writes a generated set's manifest, then its meta file, last.
+
+    Args:
+        out_dir (str): Root folder of the set, its images already written.
+        layout (GeneratedSetLayout): The kind of set.
+        manifest (dict): Per-split lists of image entries.
+        meta_fields (dict): Meta data besides ``format`` and ``version``;
+            must hold ``parameters`` and ``files_per_folder``.
+
+    Returns:
+        dict: The meta data plus ``out_dir`` and ``generated=True``.
+    """
+    mmengine.dump(manifest, osp.join(out_dir, layout.manifest_file), indent=1)
+    meta = {'format': layout.data_format, 'version': layout.version, **meta_fields}
+    # Written last: its presence marks the set as complete.
+    mmengine.dump(meta, osp.join(out_dir, layout.meta_file), indent=2)
+    return {**meta, 'out_dir': out_dir, 'generated': True}
+
+
 def generate_synbg(
     out_dir: str,
     image_size: int = 64,
@@ -688,20 +713,19 @@ def generate_synbg(
     }
     if progress:
         print()
-    mmengine.dump(manifest, osp.join(out_dir, MANIFEST_FILE), indent=1)
-    meta = {
-        'format': SYNBG_LAYOUT.data_format,
-        'version': SYNBG_LAYOUT.version,
-        'parameters': parameters,
-        'classes': list(CLASSES),
-        'background_families': list(BACKGROUND_FAMILIES),
-        'num_train': num_train,
-        'num_test': num_test,
-        'files_per_folder': _expected_counts(parameters),
-    }
-    # Written last: its presence marks the set as complete.
-    mmengine.dump(meta, osp.join(out_dir, META_FILE), indent=2)
-    return {**meta, 'out_dir': out_dir, 'generated': True}
+    return finish_generated_set(
+        out_dir,
+        SYNBG_LAYOUT,
+        manifest,
+        {
+            'parameters': parameters,
+            'classes': list(CLASSES),
+            'background_families': list(BACKGROUND_FAMILIES),
+            'num_train': num_train,
+            'num_test': num_test,
+            'files_per_folder': _expected_counts(parameters),
+        },
+    )
 
 
 def _write_train_split(

@@ -70,6 +70,7 @@ from .synbg import (
     draw_correlated_label,
     draw_other,
     draw_shape,
+    finish_generated_set,
     prepare_out_dir,
     read_synbg_meta,
     render_background,
@@ -106,6 +107,7 @@ SYNBG_TEXTURE_LAYOUT = GeneratedSetLayout(
     # Version 2: ink outlines; half discs and arrows replace rings and crescents.
     version=2,
     meta_file=META_FILE,
+    manifest_file=MANIFEST_FILE,
     owned_entries=(*TRAIN_FOLDERS, 'test_set', MANIFEST_FILE, META_FILE),
 )
 
@@ -354,20 +356,19 @@ def generate_synbg_texture(
     }
     if progress:
         print()
-    mmengine.dump(manifest, osp.join(out_dir, MANIFEST_FILE), indent=1)
-    meta = {
-        'format': SYNBG_TEXTURE_LAYOUT.data_format,
-        'version': SYNBG_TEXTURE_LAYOUT.version,
-        'parameters': parameters,
-        'classes': list(CLASSES),
-        'texture_families': list(TEXTURE_FAMILIES),
-        'num_train': num_train,
-        'num_test': num_test,
-        'files_per_folder': _expected_counts(parameters),
-    }
-    # Written last: its presence marks the set as complete.
-    mmengine.dump(meta, osp.join(out_dir, META_FILE), indent=2)
-    return {**meta, 'out_dir': out_dir, 'generated': True}
+    return finish_generated_set(
+        out_dir,
+        SYNBG_TEXTURE_LAYOUT,
+        manifest,
+        {
+            'parameters': parameters,
+            'classes': list(CLASSES),
+            'texture_families': list(TEXTURE_FAMILIES),
+            'num_train': num_train,
+            'num_test': num_test,
+            'files_per_folder': _expected_counts(parameters),
+        },
+    )
 
 
 def _image_generators(stream: int, parameters: dict, per_class: int):
