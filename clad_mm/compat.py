@@ -1,7 +1,8 @@
-"""Compatibility fixes for the stack clad_mm runs on (DESIGN.md §6).
+"""Compatibility fixes for the stack clad_mm runs on.
 
-Two fixes are applied by :func:`apply_compat_fixes` when ``clad_mm`` is
-imported:
+mmengine 0.10 and MMPretrain 1.2 meet torch 2.6+ and setuptools 82+, and
+run on machines without GPUs; three fixes are applied by
+:func:`apply_compat_fixes` when ``clad_mm`` is imported:
 
 * **Safe checkpoint loading.** Since torch 2.6, ``torch.load`` defaults to
   ``weights_only=True``, which refuses the few non-tensor globals that an

@@ -21,10 +21,12 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+# Python puts this script's folder, tools/, first on sys.path.
+from tool_utils import apply_launcher_and_work_dir, set_dataloader_defaults
+
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.apis import read_checkpoint, require_checkpoint_fits
 from clad_mm.evaluation import format_split_table
-from clad_mm.utils import apply_launcher_and_work_dir, set_dataloader_defaults
 from clad_mm.visualization import plot_split_accuracies
 
 

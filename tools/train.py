@@ -19,8 +19,10 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+# Python puts this script's folder, tools/, first on sys.path.
+from tool_utils import apply_launcher_and_work_dir, set_dataloader_defaults
+
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
-from clad_mm.utils import apply_launcher_and_work_dir, set_dataloader_defaults
 
 
 def parse_args():

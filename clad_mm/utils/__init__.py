@@ -1,21 +1,23 @@
-"""Utilities shared by clad_mm's tools."""
+"""Utilities of clad_mm: the one image reader and atomic writer."""
 
-from .tool_config import (
-    add_model_analysis_arguments,
-    apply_launcher_and_work_dir,
-    check_model_analysis_arguments,
-    generate_synthetic_set,
-    positive_int,
-    set_dataloader_defaults,
-    synthetic_set_parser,
+from .fileio import (
+    JPEG_PARAMS,
+    JPEG_QUALITY,
+    encode_image,
+    read_image,
+    remove_stale_temporaries,
+    write_atomically,
+    write_image_atomically,
+    write_json_atomically,
 )
 
 __all__ = [
-    'add_model_analysis_arguments',
-    'apply_launcher_and_work_dir',
-    'check_model_analysis_arguments',
-    'generate_synthetic_set',
-    'positive_int',
-    'set_dataloader_defaults',
-    'synthetic_set_parser',
+    'JPEG_PARAMS',
+    'JPEG_QUALITY',
+    'encode_image',
+    'read_image',
+    'remove_stale_temporaries',
+    'write_atomically',
+    'write_image_atomically',
+    'write_json_atomically',
 ]

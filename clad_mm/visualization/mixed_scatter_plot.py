@@ -2,10 +2,7 @@
 
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
+from .agg_figure import agg_figure
 
 
 def plot_mixed_same_vs_rand(
@@ -40,7 +37,8 @@ def plot_mixed_same_vs_rand(
     if not names:
         raise ValueError('no model to plot')
     low = max(0.0, min(*mixed_same, *mixed_rand) - 5)
-    figure, axes = plt.subplots(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
+    figure = agg_figure(size_px[0] / dpi, size_px[1] / dpi, dpi)
+    axes = figure.subplots()
     axes.plot([low, 100], [low, 100], color='gray', linestyle='--', label='identity')
     for name, same, rand in zip(names, mixed_same, mixed_rand, strict=True):
         axes.scatter(same, rand, s=40)
@@ -54,5 +52,4 @@ def plot_mixed_same_vs_rand(
     axes.legend(loc='lower right')
     figure.tight_layout()
     figure.savefig(out_path, dpi=dpi)
-    plt.close(figure)
     return out_path

@@ -2,11 +2,9 @@
 
 from collections.abc import Sequence
 
-import matplotlib
 import numpy as np
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
+from .agg_figure import agg_figure
 
 
 def plot_shape_bias(
@@ -46,7 +44,8 @@ def plot_shape_bias(
             f'accuracies must hold one row of {len(splits)} values per model '
             f'({len(names)} models), got rows of {[len(row) for row in accuracies]}'
         )
-    figure, axes = plt.subplots(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
+    figure = agg_figure(size_px[0] / dpi, size_px[1] / dpi, dpi)
+    axes = figure.subplots()
     width = 0.8 / len(names)
     positions = np.arange(len(splits))
     for index, (name, row) in enumerate(zip(names, accuracies, strict=True)):
@@ -65,5 +64,4 @@ def plot_shape_bias(
     axes.legend(fontsize=8, loc='upper right')
     figure.tight_layout()
     figure.savefig(out_path, dpi=dpi)
-    plt.close(figure)
     return out_path

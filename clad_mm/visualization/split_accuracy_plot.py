@@ -1,9 +1,6 @@
 """Bar chart of per-split Background Challenge accuracy."""
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
+from .agg_figure import agg_figure
 
 
 def plot_split_accuracies(
@@ -41,7 +38,8 @@ def plot_split_accuracies(
     if f'{start}bg_gap' in metrics:
         title = f'{title} (BG-GAP {metrics[start + "bg_gap"]:.1f})'
 
-    figure, axes = plt.subplots(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
+    figure = agg_figure(size_px[0] / dpi, size_px[1] / dpi, dpi)
+    axes = figure.subplots()
     bars = axes.bar(splits, accuracies, color='tab:blue')
     axes.bar_label(bars, fmt='%.1f', fontsize=8)
     axes.set_ylim(0, 105)
@@ -50,5 +48,4 @@ def plot_split_accuracies(
     axes.tick_params(axis='x', labelrotation=30, labelsize=8)
     figure.tight_layout()
     figure.savefig(out_path, dpi=dpi)
-    plt.close(figure)
     return out_path

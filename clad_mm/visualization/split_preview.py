@@ -19,6 +19,7 @@ from clad_mm.datasets.folder_layout import (
     list_stems,
     require_dir,
 )
+from clad_mm.utils.fileio import read_image
 
 _LABEL_COLOUR = (0, 0, 0)
 _BACKGROUND = 255
@@ -30,13 +31,6 @@ _LEFT_MARGIN = 120
 
 def _split_class_dir(test_root: str, split: str, class_name: str) -> str:
     return osp.join(test_root, split, 'val', class_name)
-
-
-def _read_image(path: str) -> np.ndarray:
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f'{path} is not an image OpenCV can read')
-    return image
 
 
 def split_preview_cells(
@@ -132,7 +126,7 @@ def plot_split_preview(
         _put_label(canvas, split, 4, top + cell_px // 2)
         for column, path in enumerate(row_paths):
             image = cv2.resize(
-                _read_image(path), (cell_px, cell_px), interpolation=cv2.INTER_NEAREST
+                read_image(path), (cell_px, cell_px), interpolation=cv2.INTER_NEAREST
             )
             left = _LEFT_MARGIN + column * cell_px
             canvas[top : top + cell_px, left : left + cell_px] = image

@@ -1,9 +1,11 @@
 """Challenge accuracy of a checkpoint on the Background Challenge.
 
 Pastes every test foreground on every ONLY-BG-T test background and counts
-the foregrounds that some background makes the model misclassify (Xiao et
-al., ICLR 2021; DESIGN.md §4). Composites go through the config's test
-pipeline and data preprocessor, as images in ``tools/test.py`` do.
+the foregrounds that some background makes the model misclassify: the
+leaderboard metric of the Background Challenge (Xiao et al., "Noise or
+Signal: The Role of Image Backgrounds in Object Recognition", ICLR 2021).
+Composites go through the config's test pipeline and data preprocessor, as
+images in ``tools/test.py`` do.
 
 Example::
 
@@ -19,16 +21,20 @@ An interrupted run resumes when started again with the same arguments.
 
 import argparse
 import os.path as osp
+import sys
 
 from mmengine.config import Config
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
-from clad_mm.evaluation.adversarial_backgrounds import (
+from clad_mm.analysis.adversarial_backgrounds import (
     RESULT_FILE,
     format_adversarial_table,
     run_adversarial_backgrounds,
 )
-from clad_mm.utils import (
+
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import (
     add_model_analysis_arguments,
     check_model_analysis_arguments,
     positive_int,

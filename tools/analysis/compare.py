@@ -24,14 +24,14 @@ import json
 import os
 import os.path as osp
 
-from clad_mm.evaluation.comparison import (
+from clad_mm.analysis.comparison import (
     comparison_columns,
     format_comparison_markdown,
     has_background_results,
     load_result,
     write_comparison_csv,
 )
-from clad_mm.evaluation.shape_bias import (
+from clad_mm.analysis.shape_bias import (
     SPLIT_TITLES,
     shape_bias_columns,
     shape_bias_records,

@@ -21,6 +21,7 @@ to ``<work dir>/consistency_<time>.json``; the work dir defaults to
 import argparse
 import json
 import os.path as osp
+import sys
 import time
 
 import mmengine
@@ -28,17 +29,22 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
-from clad_mm.apis import ClassifierRunner
-from clad_mm.datasets import BGChallengeTestDataset
-from clad_mm.evaluation.consistency import (
-    DEFAULT_MATCH_TOLERANCE,
-    PAIRING_METHODS,
+from clad_mm.analysis.consistency.metric import (
     evaluate_consistency,
     format_consistency_table,
+)
+from clad_mm.analysis.consistency.pairing import (
+    DEFAULT_MATCH_TOLERANCE,
+    PAIRING_METHODS,
     pair_splits,
     reference_mask_paths,
 )
-from clad_mm.utils import add_model_analysis_arguments, check_model_analysis_arguments
+from clad_mm.apis import ClassifierRunner
+from clad_mm.datasets import BGChallengeTestDataset
+
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import add_model_analysis_arguments, check_model_analysis_arguments
 
 ANALYSIS_NAME = 'consistency'
 

@@ -18,22 +18,26 @@ Example (SynBG baseline)::
 import argparse
 import json
 import os.path as osp
+import sys
 import time
 
 import mmengine
 from mmengine.config import Config
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
-from clad_mm.apis import ClassifierRunner
-from clad_mm.datasets import BGChallengeTestDataset
-from clad_mm.evaluation.positional_shift import (
+from clad_mm.analysis.positional_shift import (
     DEFAULT_CROP_FRACTION,
     VIEWS,
     format_positional_shift_table,
     positional_shift_accuracies,
     predict_positional_views,
 )
-from clad_mm.utils import add_model_analysis_arguments, check_model_analysis_arguments
+from clad_mm.apis import ClassifierRunner
+from clad_mm.datasets import BGChallengeTestDataset
+
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import add_model_analysis_arguments, check_model_analysis_arguments
 
 ANALYSIS_NAME = 'positional_shift'
 

@@ -21,7 +21,7 @@ Each image goes through each model's test pipeline; the input column shows
 it as the first model's pipeline makes it, each overlay as its model's does.
 The true class comes from the image's ``NN_<class>`` folder (Background
 Challenge layout); ``--target pred`` explains the predicted class instead,
-e.g. for images outside such folders. See :mod:`clad_mm.visualization.saliency`
+e.g. for images outside such folders. See :mod:`clad_mm.analysis.smooth_grad`
 for the maths.
 """
 
@@ -40,15 +40,14 @@ except ImportError:
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     import clad_mm  # noqa: F401
 
-from clad_mm.apis.classifier_loading import load_classifier
-from clad_mm.visualization.saliency import (
+from clad_mm.analysis.smooth_grad import (
     SALIENCY_REDUCTIONS,
     SALIENCY_TARGETS,
-    GridCell,
     explain_images,
     label_from_class_folder,
-    plot_saliency_grid,
 )
+from clad_mm.apis.classifier_loading import load_classifier
+from clad_mm.visualization.saliency import GridCell, plot_saliency_grid
 
 
 def parse_args(argv=None) -> argparse.Namespace:

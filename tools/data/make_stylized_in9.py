@@ -21,6 +21,7 @@ and ``background_dir=None``.
 """
 
 import argparse
+import os.path as osp
 import sys
 
 import torch
@@ -31,7 +32,10 @@ from clad_mm.datasets.stylized_split_builder import (
     format_stylize_table,
     report_path,
 )
-from clad_mm.utils import positive_int
+
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import positive_int
 
 
 def parse_args(argv=None) -> argparse.Namespace:

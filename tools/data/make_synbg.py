@@ -20,7 +20,10 @@ except ImportError:
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from clad_mm.datasets.synbg import DEFAULT_BACKGROUND_CORRELATION, generate_synbg
-from clad_mm.utils import generate_synthetic_set, synthetic_set_parser
+
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import generate_synthetic_set, synthetic_set_parser
 
 
 def parse_args(argv=None):

@@ -24,7 +24,10 @@ from clad_mm.datasets.synbg_texture import (
     DEFAULT_TEXTURE_CORRELATION,
     generate_synbg_texture,
 )
-from clad_mm.utils import generate_synthetic_set, synthetic_set_parser
+
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import generate_synthetic_set, synthetic_set_parser
 
 
 def parse_args(argv=None):

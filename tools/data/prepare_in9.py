@@ -25,7 +25,10 @@ from clad_mm.datasets.in9_builder import (
     format_report_table,
     prepare_in9,
 )
-from clad_mm.utils import positive_int
+
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import positive_int
 
 
 def parse_args(argv=None) -> argparse.Namespace:

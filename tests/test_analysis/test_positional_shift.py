@@ -6,7 +6,7 @@ import pytest
 import torch
 import torchvision.transforms.functional as tvf
 
-from clad_mm.evaluation.positional_shift import (
+from clad_mm.analysis.positional_shift import (
     FIVE_CROP_POSITIONS,
     VIEWS,
     crop_size,

@@ -1,4 +1,4 @@
-"""ORIGINAL vs MIXED-RAND pairing, cosine similarity and decision consistency."""
+"""Pairing ORIGINAL and MIXED-RAND images by stem and by composition."""
 
 import os.path as osp
 import shutil
@@ -7,20 +7,16 @@ import mmengine
 import numpy as np
 import pytest
 
-from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
-from clad_mm.datasets.synbg import CLASSES, MANIFEST_FILE, generate_synbg
-from clad_mm.evaluation.consistency import (
+from clad_mm.analysis.consistency.pairing import (
     composition_scores,
-    cosine_similarities,
-    decision_consistency,
-    evaluate_consistency,
     foreground_cells,
     pair_by_composition,
     pair_by_stem,
     pair_splits,
     reference_mask_paths,
-    summarize_consistency,
 )
+from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
+from clad_mm.datasets.synbg import CLASSES, MANIFEST_FILE, generate_synbg
 
 TEST_PER_CLASS = 3
 
@@ -52,44 +48,6 @@ def split_infos(test_root, *splits):
     for info in dataset.data_list:
         by_split[info['split']].append(info)
     return dataset.metainfo['class_folders'], by_split
-
-
-def test_cosine_similarities_by_hand():
-    features_a = np.array([[1.0, 0.0], [1.0, 1.0], [3.0, 4.0], [0.0, 0.0], [2, -2]])
-    features_b = np.array([[0.0, 1.0], [2.0, 2.0], [4.0, 3.0], [1.0, 0.0], [-1, 1]])
-    # Orthogonal, parallel, (3*4 + 4*3) / (5 * 5), a zero vector, opposite.
-    expected = [0.0, 1.0, 24 / 25, 0.0, -1.0]
-    assert cosine_similarities(features_a, features_b) == pytest.approx(expected)
-
-
-def test_cosine_similarities_rejects_mismatched_shapes():
-    with pytest.raises(ValueError, match=r'\(2, 3\) and \(2, 4\)'):
-        cosine_similarities(np.ones((2, 3)), np.ones((2, 4)))
-
-
-def test_decision_consistency_by_hand():
-    # Pairs 0, 1 and 3 agree (pair 1 agrees on a wrong class): 3 of 5.
-    assert decision_consistency([0, 1, 2, 3, 4], [0, 1, 0, 3, 0]) == pytest.approx(60)
-    with pytest.raises(ValueError, match='same length'):
-        decision_consistency([0, 1], [0])
-
-
-def test_summarize_consistency_by_hand():
-    reference = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
-    counterpart = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 1.0], [-1.0, 0.0]])
-    summary = summarize_consistency(
-        reference,
-        counterpart,
-        reference_preds=[0, 1, 2, 2],
-        counterpart_preds=[0, 2, 2, 1],
-        labels=[0, 1, 2, 3],
-    )
-    assert summary['num_pairs'] == 4
-    # Cosines 1, 0, 1, -1.
-    assert summary['mean_cosine_similarity'] == pytest.approx(1 / 4)
-    assert summary['decision_consistency'] == pytest.approx(50)
-    assert summary['reference_accuracy'] == pytest.approx(75)
-    assert summary['counterpart_accuracy'] == pytest.approx(50)
 
 
 def test_foreground_cells_by_hand():
@@ -269,31 +227,15 @@ def test_composition_without_masks_is_a_clear_error(synbg):
         pair_splits(infos['original'], infos['mixed_rand'], {}, 'composition')
 
 
-def test_evaluate_consistency_records_every_pair(synbg):
+def test_an_unreadable_composite_names_the_file(synbg, tmp_path):
     root, _ = synbg
-    _, infos = split_infos(osp.join(root, 'test_set'), 'original', 'mixed_rand')
-    pairing = pair_by_stem(infos['original'][:5], infos['mixed_rand'][:4])
-    features_by_path = {}
-    rng = np.random.default_rng(1)
-
-    def classify(paths):
-        features = np.stack(
-            [features_by_path.setdefault(path, rng.normal(size=3)) for path in paths]
-        )
-        return features, np.array([len(path) % 3 for path in paths])
-
-    results = evaluate_consistency(
-        infos['original'][:5], infos['mixed_rand'][:4], pairing, classify
+    test_root = osp.join(root, 'test_set')
+    folders, infos = split_infos(test_root, 'original', 'mixed_rand')
+    masks = reference_mask_paths(
+        osp.join(test_root, 'fg_mask', 'val'), infos['original'], folders
     )
-
-    assert results['num_pairs'] == 4
-    assert results['unmatched_references'] == [infos['original'][4]['img_path']]
-    for record in results['pairs']:
-        a = features_by_path[record['reference']]
-        b = features_by_path[record['counterpart']]
-        assert record['cosine_similarity'] == pytest.approx(
-            a @ b / np.linalg.norm(a) / np.linalg.norm(b)
-        )
-        assert record['reference_pred'] == len(record['reference']) % 3
-    same = [r['reference_pred'] == r['counterpart_pred'] for r in results['pairs']]
-    assert results['decision_consistency'] == pytest.approx(100 * np.mean(same))
+    broken = tmp_path / 'broken.JPEG'
+    broken.write_bytes(b'not an image')
+    counterparts = [dict(infos['mixed_rand'][0], img_path=str(broken))]
+    with pytest.raises(ValueError, match='broken.JPEG: cannot be decoded'):
+        pair_by_composition(infos['original'], counterparts, masks)

@@ -10,7 +10,7 @@ another class's texture, a cue conflict), OUTLINE (the shape without texture)
 and ONLY-TEXTURE (the class's texture without the shape; a lower accuracy
 there means less texture reliance).
 
-Results are those :func:`clad_mm.evaluation.comparison.load_result` reads
+Results are those :func:`clad_mm.analysis.comparison.load_result` reads
 (``{'name', 'path', 'metrics': {split: accuracy}}``). The table has the
 ORIGINAL column, one column per texture split that any result holds, and the
 drop ``ORIGINAL − split`` of each; ``format_comparison_markdown`` and

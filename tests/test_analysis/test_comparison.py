@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from clad_mm.evaluation.comparison import (
+from clad_mm.analysis.comparison import (
     comparison_columns,
     format_comparison_markdown,
     load_result,

@@ -1,4 +1,8 @@
-"""Argument and config handling shared by the tools in ``tools/``."""
+"""Argument and config helpers shared by the tools in ``tools/``.
+
+Tools outside ``tools/`` itself (``tools/analysis``, ``tools/data``) put
+``tools/`` on ``sys.path`` before importing this module.
+"""
 
 import argparse
 import os.path as osp

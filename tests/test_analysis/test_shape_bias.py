@@ -1,7 +1,7 @@
 """Tests of the texture / shape-bias report (S-CLAD's Table 7).
 
-Expected drops are worked out by hand from the paper's Table 7 numbers
-(DESIGN.md §3) and from made-up SynBG texture results.
+Expected drops are worked out by hand from the accuracies that S-CLAD's
+Table 7 reports for its models and from made-up SynBG texture results.
 """
 
 import csv
@@ -13,13 +13,13 @@ from pathlib import Path
 import cv2
 import pytest
 
-from clad_mm.evaluation.comparison import (
+from clad_mm.analysis.comparison import (
     comparison_columns,
     format_comparison_markdown,
     has_background_results,
     write_comparison_csv,
 )
-from clad_mm.evaluation.shape_bias import (
+from clad_mm.analysis.shape_bias import (
     accuracy_drops,
     shape_bias_columns,
     shape_bias_records,

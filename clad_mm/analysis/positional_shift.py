@@ -15,6 +15,8 @@ import mmcv
 import numpy as np
 from mmengine.utils import ProgressBar
 
+from clad_mm.utils.fileio import read_image
+
 #: Crop positions in torchvision ``FiveCrop``'s order.
 FIVE_CROP_POSITIONS = ('top_left', 'top_right', 'bottom_left', 'bottom_right', 'center')
 #: The uncropped image.
@@ -151,8 +153,9 @@ def predict_positional_views(
 ) -> dict:
     """Classifies every image in full and in its five resized crops.
 
-    Images are read as BGR (``mmcv.imread``, as ``LoadImageFromFile``
-    does) and handled ``images_per_call`` at a time, so memory stays flat.
+    Images are read as BGR (:func:`clad_mm.utils.fileio.read_image`, as
+    ``LoadImageFromFile`` does) and handled ``images_per_call`` at a time,
+    so memory stays flat.
 
     Args:
         image_paths (Sequence[str]): Images to classify.
@@ -177,10 +180,7 @@ def predict_positional_views(
         chunk = image_paths[start : start + images_per_call]
         views_of_chunk = []
         for path in chunk:
-            image = mmcv.imread(path)
-            if image is None:
-                raise ValueError(f'{path} could not be decoded as an image')
-            views_of_chunk.append(positional_views(image, crop_fraction))
+            views_of_chunk.append(positional_views(read_image(path), crop_fraction))
         inputs = [views[view] for view in VIEWS for views in views_of_chunk]
         predicted = np.asarray(predict(inputs)).reshape(len(VIEWS), len(chunk))
         for view, view_predictions in zip(VIEWS, predicted):

@@ -1,7 +1,7 @@
 """Comparison of Background Challenge results across models (CLAD Table 2).
 
 The texture-bias splits (:data:`TEXTURE_SPLITS`) that the same result files
-may hold are left to :mod:`clad_mm.evaluation.shape_bias` (Table 7).
+may hold are left to :mod:`clad_mm.analysis.shape_bias` (Table 7).
 """
 
 import csv
@@ -82,7 +82,7 @@ def comparison_columns(results: Sequence[dict], all_splits: bool = False) -> lis
     """The ``(key, title)`` columns of the Background Challenge report.
 
     Only columns that at least one result holds; texture splits never (see
-    :func:`clad_mm.evaluation.shape_bias.shape_bias_columns`).
+    :func:`clad_mm.analysis.shape_bias.shape_bias_columns`).
 
     Args:
         results (Sequence[dict]): Results as from :func:`load_result`.
