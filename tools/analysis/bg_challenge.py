@@ -33,7 +33,7 @@ from clad_mm.analysis.adversarial_backgrounds import (
 )
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from tool_utils import (
     add_model_analysis_arguments,
     check_model_analysis_arguments,

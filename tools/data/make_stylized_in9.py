@@ -34,7 +34,7 @@ from clad_mm.datasets.stylized_split_builder import (
 )
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from tool_utils import positive_int
 
 

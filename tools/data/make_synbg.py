@@ -22,7 +22,7 @@ except ImportError:
 from clad_mm.datasets.synbg import DEFAULT_BACKGROUND_CORRELATION, generate_synbg
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from tool_utils import generate_synthetic_set, synthetic_set_parser
 
 
