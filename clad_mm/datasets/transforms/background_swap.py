@@ -16,9 +16,9 @@ class BackgroundSwap(MaskedSwap):
     pulls an image (the anchor) towards its positive, the anchor's foreground
     pasted onto the background of a *different* class, which keeps the
     anchor's label, and pushes it away from images that show the anchor's
-    class's background. This transform
-    builds the positive and records its background label, the key of the
-    negative dictionary queue the positive is enqueued into.
+    class's background. This transform builds the positive and records its
+    background label, the key of the negative dictionary queue the positive is
+    enqueued into.
 
     Backgrounds are read from a pool folder: ``background_root``, or by
     default the training set's own ONLY-BG-T images (object box filled with
@@ -30,10 +30,9 @@ class BackgroundSwap(MaskedSwap):
     ``background_choice``:
 
     - ``'other_class'`` (CLAD): the pool holds ``<class>/<stem>.<ext>``
-      images. A background's label is the index of
-      its class folder in sorted order, as for
-      :class:`BGChallengeTrainDataset`'s labels, so the pool must hold the
-      dataset's class folders. A ``gt_label`` beyond the pool's classes, or
+      images. A background's label is the index of its class folder in
+      sorted order, as for :class:`BGChallengeTrainDataset`'s labels, so the
+      pool must hold the dataset's class folders. A ``gt_label`` beyond the pool's classes, or
       an anchor stored in a folder named like a pool class of another index,
       is an error. A class is drawn uniformly among the pool's classes
       other than the anchor's ``gt_label``, then an image of it uniformly;
