@@ -32,9 +32,9 @@ class BackgroundSwap(MaskedSwap):
     - ``'other_class'`` (CLAD): the pool holds ``<class>/<stem>.<ext>``
       images. A background's label is the index of its class folder in
       sorted order, as for :class:`BGChallengeTrainDataset`'s labels, so the
-      pool must hold the dataset's class folders. A ``gt_label`` beyond the pool's classes, or
-      an anchor stored in a folder named like a pool class of another index,
-      is an error. A class is drawn uniformly among the pool's classes
+      pool must hold the dataset's class folders. A ``gt_label`` beyond the
+      pool's classes, or an anchor stored in a folder named like a pool class
+      of another index, is an error. A class is drawn uniformly among the pool's classes
       other than the anchor's ``gt_label``, then an image of it uniformly;
       the draw is direct, never a rejection loop. The authors take the
       donor from the anchor's mini-batch instead, which on a class-balanced
