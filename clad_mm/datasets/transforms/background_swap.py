@@ -34,13 +34,13 @@ class BackgroundSwap(MaskedSwap):
       sorted order, as for :class:`BGChallengeTrainDataset`'s labels, so the
       pool must hold the dataset's class folders. A ``gt_label`` beyond the
       pool's classes, or an anchor stored in a folder named like a pool class
-      of another index, is an error. A class is drawn uniformly among the pool's classes
-      other than the anchor's ``gt_label``, then an image of it uniformly;
-      the draw is direct, never a rejection loop. The authors take the
-      donor from the anchor's mini-batch instead, which on a class-balanced
-      set such as ImageNet-9 gives the same class distribution, but loops
-      forever on a batch of one class; a pool cannot run out of other
-      classes.
+      of another index, is an error. A class is drawn uniformly among the
+      pool's classes other than the anchor's ``gt_label``, then an image of
+      it uniformly; the draw is direct, never a rejection loop. The authors
+      take the donor from the anchor's mini-batch instead, which on a
+      class-balanced set such as ImageNet-9 gives the same class
+      distribution, but loops forever on a batch of one class; a pool cannot
+      run out of other classes.
     - ``'random'`` (background augmentation for metric learning, BGAugment):
       any image found under the pool folder (recursively, no labels);
       ``pos_bg_label`` is -1 (``UNLABELLED_BACKGROUND``).
