@@ -7,16 +7,20 @@ with open('clad_mm/version.py') as f:
     exec(f.read(), version_namespace)
 
 # Ranges admit the stack that is tested (torch 2.14.1, torchvision 0.29.1,
-# mmengine 0.10.7, mmcv-lite 2.2.0, mmpretrain 1.2.0). To use a full mmcv
+# mmengine 0.10.7, mmcv-lite 2.2.0, mmpretrain 1.2.0) and its later patch
+# releases, up to the next minor release. OpenCV is `opencv-python`, the
+# wheel that mmengine and mmcv-lite require: a second OpenCV wheel (e.g.
+# -headless) would share its cv2/ folder, and uninstalling either breaks
+# the other. To use a full mmcv
 # build instead of mmcv-lite, install it first and then install clad_mm
 # with `pip install --no-deps -e .`; both provide the `mmcv` module.
 install_requires = [
-    'torch>=2.1,<=2.14.1',
-    'torchvision>=0.16,<=0.29.1',
+    'torch>=2.1,<2.15',
+    'torchvision>=0.16,<0.30',
     'mmengine>=0.10.4,<0.11',
     'mmcv-lite>=2.0.0,<2.3',
     'mmpretrain>=1.2.0,<1.3',
-    'opencv-python-headless>=4.8',
+    'opencv-python>=4.8',
     'numpy>=1.24',
     'matplotlib>=3.7',
 ]

@@ -22,7 +22,7 @@ class BGChallengeTrainDataset(BaseDataset):
     """ImageNet-9 training images with their foregrounds and backgrounds.
 
     Reads the layout of CLAD's released training data, which the SynBG
-    generator writes too (DESIGN.md §4)::
+    generator writes too::
 
         data_root/
         ├── original/train/00_dog/n02085620_10074.JPEG
@@ -41,7 +41,10 @@ class BGChallengeTrainDataset(BaseDataset):
 
     Each data info holds ``img_path``, ``gt_label`` (int), ``fg_mask_path``,
     ``fg_mask_source`` (``'mask'`` for a binary mask, ``'grabcut'`` for an
-    object on black, both read by ``LoadForegroundMask``) and, unless
+    object on black, both read by ``LoadForegroundMask``), the dataset's
+    ``data_root`` and ``split`` (from which ``BackgroundSwap``,
+    ``TextureSwap`` and ``LoadStyleImage`` find their default donor folders,
+    so that an overridden ``data_root`` moves the donors too) and, unless
     ``background_dir`` is None, ``bg_path`` (read by
     ``LoadBackgroundFromFile``).
 
@@ -154,6 +157,8 @@ class BGChallengeTrainDataset(BaseDataset):
                     gt_label=label,
                     fg_mask_path=paths[mask_parent],
                     fg_mask_source=mask_source,
+                    data_root=self.data_root,
+                    split=self.split,
                 )
                 if self.background_dir is not None:
                     info['bg_path'] = paths[bg_parent]

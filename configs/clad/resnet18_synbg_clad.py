@@ -5,13 +5,12 @@
 # 20.5 with λ = 0.5 and 24.9 with λ = 1, baseline 48.9 (README, "Seeds").
 _base_ = ['./resnet18_synbg_baseline.py']
 
-# Overriding data_root with --cfg-options? Override background_root too.
-background_root = 'data/synbg/only_bg_t/train'
-
+# BackgroundSwap draws the backgrounds from the dataset's own only_bg_t/train
+# (it follows an overridden train_dataloader.dataset.data_root).
 clad_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadForegroundMask'),
-    dict(type='BackgroundSwap', background_root=background_root),
+    dict(type='BackgroundSwap'),
     dict(
         type='TwoViewPipeline',
         anchor_pipeline=[dict(type='RandomFlip', prob=0.5, direction='horizontal')],
@@ -23,8 +22,11 @@ train_dataloader = dict(dataset=dict(pipeline=clad_train_pipeline))
 model = dict(
     type='CLADClassifier',
     contrastive_head=dict(type='InfoNCEHead', temperature=0.2, loss_weight=0.5),
-    dictionary=dict(type='NegativeDictionary', num_keys=9, queue_size=32, feat_dim=512),
+    # feat_dim follows head.in_channels (512).
+    dictionary=dict(type='NegativeDictionary', num_keys=9, queue_size=32),
     with_pos_loss=False,
 )
 
-custom_hooks = [dict(type='NegativeDictionaryHook', enqueue='before_loss', interval=10)]
+# The model's enqueue_before_loss (default True: the paper's order) sets when
+# the positives are enqueued; the hook logs the queues.
+custom_hooks = [dict(type='NegativeDictionaryHook', interval=10)]

@@ -8,13 +8,12 @@
 # λ = 2 diverged on some seeds of version 1 (README, "The texture demo").
 _base_ = ['./resnet18_synbg_texture_baseline.py']
 
-# Overriding data_root with --cfg-options? Override texture_root too.
-texture_root = 'data/synbg_texture/only_texture/train'
-
+# TextureSwap draws the textures from the dataset's own only_texture/train
+# (it follows an overridden train_dataloader.dataset.data_root).
 sclad_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadForegroundMask'),
-    dict(type='TextureSwap', texture_root=texture_root),
+    dict(type='TextureSwap'),
     dict(
         type='TwoViewPipeline',
         anchor_pipeline=[dict(type='RandomFlip', prob=0.5, direction='horizontal')],
@@ -26,9 +25,12 @@ train_dataloader = dict(dataset=dict(pipeline=sclad_train_pipeline))
 model = dict(
     type='CLADClassifier',
     contrastive_head=dict(type='InfoNCEHead', temperature=0.2, loss_weight=1.0),
-    dictionary=dict(type='NegativeDictionary', num_keys=9, queue_size=32, feat_dim=512),
+    # feat_dim follows head.in_channels (512).
+    dictionary=dict(type='NegativeDictionary', num_keys=9, queue_size=32),
     dictionary_key='pos_texture_label',
     with_pos_loss=False,
 )
 
-custom_hooks = [dict(type='NegativeDictionaryHook', enqueue='before_loss', interval=10)]
+# The model's enqueue_before_loss (default True: the paper's order) sets when
+# the positives are enqueued; the hook logs the queues.
+custom_hooks = [dict(type='NegativeDictionaryHook', interval=10)]

@@ -11,26 +11,18 @@
 # reads them; testing and inference with this config do not.
 _base_ = ['../clad/resnet50_in9_baseline.py']
 
-style_root = 'data/in9/original/train'
 adain_encoder = 'checkpoints/adain/vgg_normalised.pth'
 adain_decoder = 'checkpoints/adain/decoder.pth'
 
-# MultiView gives img = [anchor crop, content crop]; LoadStyleImage appends a
-# style image of another class; the preprocessor stylizes the content crop
-# on the model's device.
+# MultiView gives img = [anchor view, content view], each with its own crop,
+# flip and colour jitter (the base's train_augmentation); LoadStyleImage
+# appends a training image of another class from the dataset's own
+# original/train (it follows an overridden data_root) as the style; the
+# preprocessor stylizes the content view on the model's device.
 sclad_train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(
-        type='MultiView',
-        num_views=2,
-        transforms=[
-            [
-                dict(type='RandomResizedCrop', scale=224),
-                dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            ]
-        ],
-    ),
-    dict(type='LoadStyleImage', style_root=style_root),
+    dict(type='MultiView', num_views=2, transforms=[{{_base_.train_augmentation}}]),
+    dict(type='LoadStyleImage'),
     dict(type='PackInputs', algorithm_keys=('pos_texture_label',)),
 ]
 train_dataloader = dict(dataset=dict(pipeline=sclad_train_pipeline))
@@ -48,9 +40,8 @@ data_preprocessor = dict(
 model = dict(
     type='CLADClassifier',
     contrastive_head=dict(type='InfoNCEHead', temperature=0.2, loss_weight=1.0),
-    dictionary=dict(
-        type='NegativeDictionary', num_keys=9, queue_size=32, feat_dim=2048
-    ),
+    # feat_dim follows head.in_channels (2048).
+    dictionary=dict(type='NegativeDictionary', num_keys=9, queue_size=32),
     dictionary_key='pos_texture_label',
     with_pos_loss=False,
 )

@@ -1,12 +1,17 @@
-"""Every shipped config parses, builds its model and reads its data roots."""
+"""Every shipped config parses, builds its model and reads its data roots; the
+IN-9 recipes: test images as released, the paper's augmentation and CLAD terms."""
 
 import glob
 import os.path as osp
 
+import cv2
+import numpy as np
 import pytest
 import torch
+from mmcv.transforms import Compose
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
+from mmpretrain.registry import MODELS, TRANSFORMS
+from mmpretrain.structures import DataSample
 
 import clad_mm  # noqa: F401
 
@@ -60,3 +65,126 @@ def test_in9_baseline_follows_the_paper_recipe():
     assert cfg.train_cfg.max_epochs == 60
     assert cfg.train_dataloader.batch_size == 64
     assert cfg.randomness.seed == 42
+
+
+IN9_CONFIGS = [path for path in CONFIGS if '_in9_' in osp.basename(path)]
+SYNBG_CONFIGS = [path for path in CONFIGS if '_synbg' in osp.basename(path)]
+#: Configs whose test sets are the Background Challenge's 224 px images.
+CONFIGS_224 = [path for path in CONFIGS if path not in SYNBG_CONFIGS]
+#: CLAD's training augmentation on ImageNet-9.
+PAPER_AUGMENTATION = [
+    dict(type='RandomResizedCrop', scale=224),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4),
+]
+
+
+@pytest.mark.parametrize('path', CONFIGS_224, ids=lambda p: osp.basename(p))
+def test_224_px_test_images_reach_the_model_unchanged(path, tmp_path):
+    image = np.random.default_rng(0).integers(0, 256, (224, 224, 3), np.uint8)
+    image_path = str(tmp_path / 'image.png')  # lossless
+    cv2.imwrite(image_path, image)
+    cfg = Config.fromfile(path)
+    loaders = [cfg.test_dataloader] + (
+        [cfg.val_dataloader] if 'val_dataloader' in cfg else []
+    )
+    for loader in loaders:
+        pipeline = Compose([TRANSFORMS.build(t) for t in loader.dataset.pipeline])
+        packed = pipeline(dict(img_path=image_path, split='original'))
+        # PackInputs gives CHW in the loaded (BGR) order, before normalisation.
+        np.testing.assert_array_equal(
+            packed['inputs'].numpy(), image.transpose(2, 0, 1)
+        )
+
+
+def _train_augmentations(pipeline):
+    """Each view's augmentation of a training pipeline, as config dicts."""
+    views = []
+    for transform in pipeline:
+        if transform['type'] == 'TwoViewPipeline':
+            assert transform.get('positive_pipeline') is None  # same for both
+            views += [transform['anchor_pipeline']] * 2
+        elif transform['type'] == 'MultiView':
+            assert transform['num_views'] == 2 and len(transform['transforms']) == 1
+            views += [transform['transforms'][0]] * 2
+    if not views:
+        loaded = [
+            t for t in pipeline if t['type'] not in ('LoadImageFromFile', 'PackInputs')
+        ]
+        views = [loaded]
+    return views
+
+
+@pytest.mark.parametrize('path', IN9_CONFIGS, ids=lambda p: osp.basename(p))
+def test_in9_training_uses_the_papers_augmentation_on_every_view(path):
+    cfg = Config.fromfile(path)
+    for augmentation in _train_augmentations(cfg.train_dataloader.dataset.pipeline):
+        assert [dict(t) for t in augmentation] == PAPER_AUGMENTATION
+
+
+@pytest.mark.parametrize('path', SYNBG_CONFIGS, ids=lambda p: osp.basename(p))
+def test_synbg_training_only_flips(path):
+    # The demo's pipelines: no crop, no colour jitter.
+    cfg = Config.fromfile(path)
+    for augmentation in _train_augmentations(cfg.train_dataloader.dataset.pipeline):
+        assert [dict(t) for t in augmentation] == [
+            dict(type='RandomFlip', prob=0.5, direction='horizontal')
+        ]
+
+
+@pytest.mark.parametrize(
+    'name',
+    [
+        'clad/resnet50_in9_clad.py',
+        'clad/resnet50_in9_clad_plus.py',
+        's_clad/resnet50_in9_sclad.py',
+        's_clad/resnet50_in9_sclad_plus.py',
+    ],
+)
+def test_in9_clad_configs_follow_the_papers_contrastive_recipe(name):
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', name))
+    assert cfg.model.type == 'CLADClassifier'
+    assert cfg.model.contrastive_head.loss_weight == 1.0  # λ
+    assert cfg.model.contrastive_head.temperature == 0.2  # τ
+    assert cfg.model.dictionary.queue_size == 32  # N
+    assert cfg.model.dictionary.num_keys == 9
+    assert cfg.model.get('enqueue_before_loss', True) is True
+    model = MODELS.build(cfg.model)
+    # The negatives are features of the head's input, ResNet-50's 2048.
+    assert model.dictionary.feat_dim == model.head.in_channels == 2048
+    assert model.with_pos_loss is name.endswith('_plus.py')
+
+
+README_CONVNEXT_SNIPPET = """
+_base_ = [{base!r}]
+model = dict(
+    backbone=dict(_delete_=True, type='ConvNeXt', arch='tiny', drop_path_rate=0.1),
+    neck=None,  # ConvNeXt pools its output itself
+    head=dict(in_channels=768),
+)
+"""
+
+
+def test_readme_convnext_snippet_builds_and_trains_a_clad_step(tmp_path):
+    base = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_clad.py')
+    config = tmp_path / 'convnext_clad.py'
+    config.write_text(README_CONVNEXT_SNIPPET.format(base=base))
+    cfg = Config.fromfile(str(config))
+    model = MODELS.build(cfg.model)
+    assert model.dictionary.feat_dim == 768
+    views = [torch.rand(2, 3, 32, 32) * 255 for _ in range(2)]
+    samples = []
+    for label, background in ((0, 1), (1, 0)):
+        sample = DataSample().set_gt_label(label)
+        sample.set_field(background, 'pos_bg_label')
+        samples.append(sample)
+    data = model.data_preprocessor(dict(inputs=views, data_samples=samples), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert all(torch.isfinite(v) for k, v in losses.items() if 'loss' in k)
+
+    config.write_text(
+        README_CONVNEXT_SNIPPET.format(base=base)
+        + 'model.update(dictionary=dict(feat_dim=512))\n'
+    )
+    with pytest.raises(ValueError, match=r'model\.dictionary\.feat_dim=512.*768'):
+        MODELS.build(Config.fromfile(str(config)).model)

@@ -1,4 +1,5 @@
-"""NegativeDictionaryHook: enqueue order, health logging, resume of the queues."""
+"""NegativeDictionaryHook: the model's enqueue order kept and checked, health
+logging, resume of the queues."""
 
 import os.path as osp
 from types import SimpleNamespace
@@ -8,7 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
-from mmpretrain.registry import MODELS
+from mmpretrain.registry import HOOKS, MODELS
 
 import clad_mm  # noqa: F401
 from clad_mm.datasets.synbg import generate_synbg
@@ -26,7 +27,7 @@ def fake_runner(model, iteration=0):
     )
 
 
-def tiny_clad_model():
+def tiny_clad_model(**overrides):
     return MODELS.build(
         dict(
             type='CLADClassifier',
@@ -34,19 +35,46 @@ def tiny_clad_model():
             neck=dict(type='GlobalAveragePooling'),
             head=dict(type='LinearClsHead', num_classes=3, in_channels=512),
             contrastive_head=dict(type='InfoNCEHead'),
-            dictionary=dict(
-                type='NegativeDictionary', num_keys=3, queue_size=2, feat_dim=512
-            ),
+            dictionary=dict(type='NegativeDictionary', num_keys=3, queue_size=2),
+            **overrides,
         )
     )
 
 
-def test_hook_sets_the_enqueue_order():
+def test_hook_of_the_config_keeps_the_models_enqueue_order():
+    cfg = Config.fromfile(CLAD_CONFIG)
+    cfg.model.enqueue_before_loss = False
+    model = MODELS.build(cfg.model)
+    (hook_cfg,) = cfg.custom_hooks
+    hook = HOOKS.build(hook_cfg)
+    hook.before_train(fake_runner(model))
+    assert model.enqueue_before_loss is False
+    # The paper's order is the model's default, kept as well.
     model = tiny_clad_model()
+    hook.before_train(fake_runner(model))
+    assert model.enqueue_before_loss is True
+
+
+@pytest.mark.parametrize(
+    'hook_order, model_flag', [('after_loss', True), ('before_loss', False)]
+)
+def test_hook_contradicting_the_model_is_an_error_naming_both_keys(
+    hook_order, model_flag
+):
+    model = tiny_clad_model(enqueue_before_loss=model_flag)
+    hook = NegativeDictionaryHook(enqueue=hook_order)
+    with pytest.raises(
+        ValueError,
+        match=rf"NegativeDictionaryHook\.enqueue='{hook_order}'.*"
+        rf'model\.enqueue_before_loss={model_flag}',
+    ):
+        hook.before_train(fake_runner(model))
+
+
+def test_hook_agreeing_with_the_model_changes_nothing():
+    model = tiny_clad_model(enqueue_before_loss=False)
     NegativeDictionaryHook(enqueue='after_loss').before_train(fake_runner(model))
     assert model.enqueue_before_loss is False
-    NegativeDictionaryHook().before_train(fake_runner(model))
-    assert model.enqueue_before_loss is True
 
 
 def test_hook_logs_fill_and_staleness_every_interval():
@@ -93,10 +121,8 @@ def clad_runner(data_root, work_dir, max_epochs, resume=False):
     cfg.merge_from_dict(
         {
             'work_dir': str(work_dir),
+            # BackgroundSwap follows it to data_root/only_bg_t/train.
             'train_dataloader.dataset.data_root': data_root,
-            'train_dataloader.dataset.pipeline.2.background_root': osp.join(
-                data_root, 'only_bg_t/train'
-            ),
             'train_dataloader.batch_size': 9,
             'train_dataloader.num_workers': 0,
             'train_dataloader.persistent_workers': False,

@@ -1,7 +1,9 @@
-"""CLADClassifier: losses of CLAD / CLAD+, queue order, prediction unchanged."""
+"""CLADClassifier: losses of CLAD / CLAD+ against hand computations, queue order,
+feat_dim following the head, prediction unchanged."""
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
@@ -9,25 +11,65 @@ import clad_mm  # noqa: F401
 
 NUM_CLASSES = 3
 FEAT_DIM = 512
+QUEUE_SIZE = 4
+TEMPERATURE = 0.2
 
 
-def build(**overrides):
+def build(dictionary=None, **overrides):
     cfg = dict(
         type='CLADClassifier',
         backbone=dict(type='ResNet', depth=18, zero_init_residual=False),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=FEAT_DIM),
-        contrastive_head=dict(type='InfoNCEHead', temperature=0.2, loss_weight=1.0),
+        contrastive_head=dict(
+            type='InfoNCEHead', temperature=TEMPERATURE, loss_weight=1.0
+        ),
         dictionary=dict(
             type='NegativeDictionary',
             num_keys=NUM_CLASSES,
-            queue_size=4,
-            feat_dim=FEAT_DIM,
+            queue_size=QUEUE_SIZE,
+            **(dictionary or {}),
         ),
         data_preprocessor=dict(mean=[0.0] * 3, std=[1.0] * 3),
     )
     cfg.update(overrides)
     return MODELS.build(cfg)
+
+
+def embeddings(model, views):
+    """Pre-logits of anchors and positives, computed as the model's loss does.
+
+    Both views go through the network as one batch (batch-norm statistics
+    of the training mode depend on it), and a second pass of the same batch
+    gives the same features.
+    """
+    with torch.no_grad():
+        features = model.extract_feat(torch.cat(views))
+        pre_logits = model.head.pre_logits(features)
+    return pre_logits[: len(views[0])], pre_logits[len(views[0]) :]
+
+
+def reference_info_nce(anchors, positives, negatives):
+    """Mean over anchors of -log(e^{s+/τ} / (e^{s+/τ} + Σ_j e^{s_j/τ})), cosine s."""
+    losses = []
+    for anchor, positive, anchor_negatives in zip(anchors, positives, negatives):
+        positive_logit = F.cosine_similarity(anchor, positive, dim=0) / TEMPERATURE
+        negative_logits = (
+            F.cosine_similarity(anchor[None], anchor_negatives, dim=1) / TEMPERATURE
+        )
+        denominator = positive_logit.exp() + negative_logits.exp().sum()
+        losses.append(-(positive_logit.exp() / denominator).log())
+    return torch.stack(losses).mean()
+
+
+def enqueue_by_hand(queues, positives, keys):
+    """Queues after a FIFO write of the positives at pointers 0 (full queues)."""
+    queues = queues.clone()
+    written = [0] * len(queues)
+    for positive, key in zip(positives, keys):
+        queues[key, written[key]] = positive
+        written[key] += 1
+    return queues
 
 
 def batch(labels, key_labels, key_field='pos_bg_label'):
@@ -41,19 +83,66 @@ def batch(labels, key_labels, key_field='pos_bg_label'):
     return views, samples
 
 
-def test_clad_losses_and_clad_plus_positive_loss():
-    views, samples = batch([0, 1, 2, 0], [1, 2, 0, 2])
-    clad = build()
-    losses = clad.loss(views, samples)
-    assert {'loss_cls', 'loss_infonce', 'infonce_acc'} <= set(losses)
-    assert 'loss' not in losses  # MMEngine's name for the logged total
-    assert 'loss_pos' not in losses
-    clad_plus = build(with_pos_loss=True)
-    losses_plus = clad_plus.loss(views, samples)
-    assert losses_plus['loss_pos'] > 0
-    total = sum(value for key, value in losses_plus.items() if 'loss' in key)
+LABELS, POSITIVE_KEYS = [0, 1, 2, 0], [1, 2, 0, 2]
+
+
+def test_each_anchor_takes_the_queue_of_its_own_label_as_negatives():
+    views, samples = batch(LABELS, POSITIVE_KEYS)
+    model = build(dictionary=dict(init_mode='random'))
+    queues_before = model.dictionary.queues.clone()
+    loss = model.loss(views, samples)['loss_infonce']
+
+    anchors, positives = embeddings(model, views)
+    # The paper's order: this batch's positives are in the queues first.
+    queues = enqueue_by_hand(queues_before, positives, POSITIVE_KEYS)
+    torch.testing.assert_close(model.dictionary.queues, queues)
+    own_label = reference_info_nce(anchors, positives, queues[LABELS])
+    torch.testing.assert_close(loss, own_label)
+    # Looking up the positives' keys instead would give another value.
+    positive_keys = reference_info_nce(anchors, positives, queues[POSITIVE_KEYS])
+    assert not torch.isclose(own_label, positive_keys, rtol=1e-3)
+
+
+def test_clad_plus_total_is_both_cross_entropies_plus_weighted_info_nce():
+    views, samples = batch(LABELS, POSITIVE_KEYS)
+    weight = 0.5
+    contrastive_head = dict(
+        type='InfoNCEHead', temperature=TEMPERATURE, loss_weight=weight
+    )
+    random_queues = dict(init_mode='random')
+    model = build(random_queues, contrastive_head=contrastive_head, with_pos_loss=True)
+    clad = build(random_queues, contrastive_head=contrastive_head)
+    clad.load_state_dict(model.state_dict())
+    queues_before = model.dictionary.queues.clone()
+    losses = model.loss(views, samples)
+    total, _ = model.parse_losses(losses)
+
+    anchors, positives = embeddings(model, views)
+    labels = torch.tensor(LABELS)
+    fc = model.head.fc
+    anchor_ce = F.cross_entropy(F.linear(anchors, fc.weight, fc.bias), labels)
+    # The positive keeps the anchor's foreground, hence the anchor's label.
+    positive_ce = F.cross_entropy(F.linear(positives, fc.weight, fc.bias), labels)
+    queues = enqueue_by_hand(queues_before, positives, POSITIVE_KEYS)
+    info_nce = reference_info_nce(anchors, positives, queues[LABELS])
+    torch.testing.assert_close(losses['loss_cls'], anchor_ce)
+    torch.testing.assert_close(losses['loss_pos'], positive_ce)
+    torch.testing.assert_close(losses['loss_infonce'], weight * info_nce)
+    torch.testing.assert_close(total, anchor_ce + positive_ce + weight * info_nce)
+    # CLAD, from the same weights and queues, is that sum without loss_pos.
+    clad_losses = clad.loss(views, samples)
+    assert 'loss_pos' not in clad_losses
+    torch.testing.assert_close(
+        clad.parse_losses(clad_losses)[0], anchor_ce + weight * info_nce
+    )
+
+
+def test_clad_plus_gradients_reach_the_backbone():
+    views, samples = batch(LABELS, POSITIVE_KEYS)
+    model = build(with_pos_loss=True)
+    total, _ = model.parse_losses(model.loss(views, samples))
     total.backward()
-    assert clad_plus.backbone.conv1.weight.grad.abs().sum() > 0
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
 
 
 def test_queues_hold_positives_under_their_background_label():
@@ -97,23 +186,62 @@ def test_s_clad_keys_the_queues_by_texture_label():
         build(dictionary_key='pos_texture_label').loss(views, samples)
 
 
-def test_enqueue_after_loss_changes_only_the_order():
-    views, samples = batch([0, 1, 2, 0], [1, 2, 0, 2])
-    torch.manual_seed(1)
-    before = build()
-    after = build(enqueue_before_loss=False)
-    after.load_state_dict(before.state_dict())
-    loss_before = before.loss(views, samples)['loss_infonce']
-    loss_after = after.loss(views, samples)['loss_infonce']
-    torch.testing.assert_close(before.dictionary.queues, after.dictionary.queues)
-    assert not torch.isclose(loss_before, loss_after)
+def test_enqueue_order_decides_whether_the_batch_positives_are_negatives():
+    # Anchor 1 (label 1) takes queue 1 as negatives, and the positive of
+    # anchor 0 has background 1: before the loss it is among anchor 1's
+    # negatives, after the loss it is not.
+    views, samples = batch(LABELS, POSITIVE_KEYS)
+    for enqueue_before_loss in (True, False):
+        model = build(
+            dictionary=dict(init_mode='random'),
+            enqueue_before_loss=enqueue_before_loss,
+        )
+        seen = {}
+        loss = model.contrastive_head.loss
+
+        def recording_loss(anchor, positive, negatives, valid, loss=loss, seen=seen):
+            seen['negatives'] = negatives
+            return loss(anchor, positive, negatives, valid)
+
+        model.contrastive_head.loss = recording_loss
+        model.loss(views, samples)
+        _, positives = embeddings(model, views)
+        distances = (seen['negatives'][1] - positives[0]).abs().sum(dim=1)
+        assert bool(distances.min() < 1e-6) is enqueue_before_loss
+        # Either way the batch's positives end up in their keys' queues.
+        torch.testing.assert_close(model.dictionary.queues[1, 0], positives[0])
 
 
-def test_single_class_batch_trains():
-    views, samples = batch([1, 1, 1, 1], [0, 2, 0, 2])
+def test_single_class_batch_gives_the_reference_losses():
+    # Every anchor has label 1: the paper's first-batch initialisation has no
+    # feature of another class for queue 1, which stays empty, and the
+    # positives go to queues 0 and 2. With no negative, an anchor's InfoNCE
+    # is -log(e^{s+/τ} / e^{s+/τ}) = 0; the cross-entropy is unaffected.
+    labels = [1, 1, 1, 1]
+    views, samples = batch(labels, [0, 2, 0, 2])
     model = build()
     losses = model.loss(views, samples)
-    assert torch.isfinite(losses['loss_infonce'])
+    assert int(model.dictionary.num_written[1]) == 0
+    assert losses['loss_infonce'].item() == 0.0
+    anchors, _ = embeddings(model, views)
+    fc = model.head.fc
+    reference_ce = F.cross_entropy(
+        F.linear(anchors, fc.weight, fc.bias), torch.tensor(labels)
+    )
+    torch.testing.assert_close(losses['loss_cls'], reference_ce)
+
+
+def test_feat_dim_follows_the_head_and_a_mismatch_names_both_keys():
+    head = dict(type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=FEAT_DIM)
+    assert build(head=head).dictionary.feat_dim == FEAT_DIM
+    with pytest.raises(
+        ValueError,
+        match=r'model\.dictionary\.feat_dim=256.*'
+        r'model\.head\.in_channels=512',
+    ):
+        build(head=head, dictionary=dict(feat_dim=256))
+    with pytest.raises(ValueError, match=r'model\.dictionary\.feat_dim'):
+        build(head=dict(type='ClsHead'))
 
 
 def test_missing_background_label_is_a_clear_error():

@@ -1,9 +1,11 @@
 """Tests of CLAD's negative dictionary (clad_mm/models/memories/)."""
 
+import logging
 from collections import deque
 
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from mmpretrain.registry import MODELS
 
 from clad_mm.models.losses.info_nce import info_nce_loss
@@ -275,3 +277,41 @@ def test_invalid_inputs_give_clear_errors():
         dictionary.enqueue(torch.ones(2, 4), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match='got 2 features but 1 keys'):
         dictionary.initialize(torch.ones(2, 3), torch.tensor([0]))
+
+
+class WarningRecorder(logging.Handler):
+    """Collects the warnings of the current MMLogger."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def logged_warnings():
+    logger = MMLogger.get_instance(
+        'negative_dictionary_overwrite_test', log_level='WARNING'
+    )
+    recorder = WarningRecorder()
+    logger.addHandler(recorder)
+    yield recorder.messages
+    logger.removeHandler(recorder)
+
+
+def test_a_queue_replaced_within_one_step_is_warned_about_once(logged_warnings):
+    # 8 ranks x 64 images on 9 keys put about 57 entries per key into one
+    # enqueue; here one process gives key 1 exactly queue_size entries, so
+    # queue 1 keeps nothing of the earlier step.
+    dictionary = NegativeDictionary(num_keys=3, queue_size=4, feat_dim=3)
+    dictionary.enqueue(features_with_ids(range(1, 7)), torch.tensor([0, 0, 1, 1, 2, 2]))
+    dictionary.enqueue(features_with_ids(range(7, 10)), torch.tensor([0, 1, 2]))
+    assert logged_warnings == []  # at most 3 < 4 new entries per key
+    dictionary.enqueue(features_with_ids(range(10, 15)), torch.tensor([1, 1, 0, 1, 1]))
+    (message,) = logged_warnings
+    assert 'keys [1]' in message and 'queue_size=4' in message
+    assert 'W*B/K' in message
+    dictionary.enqueue(features_with_ids(range(15, 21)), torch.tensor([2] * 6))
+    assert len(logged_warnings) == 1  # logged once per dictionary

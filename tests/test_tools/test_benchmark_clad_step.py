@@ -114,3 +114,84 @@ def test_baseline_is_the_clad_model_without_its_contrastive_keys():
         configs['clad']['data_preprocessor']
         is not configs['baseline']['data_preprocessor']
     )
+
+
+def fake_adain_weights(folder):
+    """Randomly initialised AdaIN weights in the release's layout."""
+    from clad_mm.models.stylization.adain import AdaINStylizer
+
+    stylizer = AdaINStylizer()
+    encoder, decoder = str(folder / 'encoder.pth'), str(folder / 'decoder.pth')
+    torch.save(stylizer.encoder.state_dict(), encoder)
+    torch.save(stylizer.decoder.state_dict(), decoder)
+    return encoder, decoder
+
+
+def narrow_sclad_config(tmp_path, name):
+    """An S-CLAD config with an 8x narrower ResNet and, for IN-9, fake AdaIN."""
+    base = osp.join(REPO_ROOT, 'configs/s_clad', name)
+    channels = 64 if 'resnet18' in name else 256  # 8x narrower output
+    lines = [
+        f'_base_ = [{base!r}]',
+        'model = dict(',
+        '    backbone=dict(stem_channels=8, base_channels=8),',
+        f'    head=dict(in_channels={channels}),',
+        ')',
+    ]
+    if 'in9' in name:
+        encoder, decoder = fake_adain_weights(tmp_path)
+        lines += [
+            'data_preprocessor = dict(stylizer=dict(',
+            f'    encoder_checkpoint={encoder!r}, decoder_checkpoint={decoder!r}))',
+        ]
+    config = tmp_path / f'narrow_{name}'
+    config.write_text('\n'.join(lines) + '\n')
+    return str(config)
+
+
+@pytest.mark.parametrize(
+    'name', ['resnet18_synbg_texture_sclad.py', 'resnet50_in9_sclad.py']
+)
+def test_benchmark_runs_on_s_clad_configs(tmp_path, capsys, name, one_torch_thread):
+    script = load_script()
+    args = script.parse_args(
+        [
+            '--config',
+            narrow_sclad_config(tmp_path, name),
+            '--batch-size',
+            '2',
+            '--image-size',
+            '32',
+            '--steps',
+            '1',
+            '--warmup',
+            '0',
+        ]
+    )
+    report = script.run_benchmark(args)
+    assert all(ms > 0 for ms in report['median_ms_per_step'].values())
+
+
+def test_clad_only_keys_come_from_the_classifiers_signature():
+    script = load_script()
+    assert set(script.clad_only_parameters()) == {
+        'contrastive_head',
+        'dictionary',
+        'with_pos_loss',
+        'enqueue_before_loss',
+        'dictionary_key',
+    }
+
+
+def test_random_batch_fills_the_configs_dictionary_key():
+    script = load_script()
+    model = dict(type='CLADClassifier', dictionary_key='pos_texture_label')
+    assert script.dictionary_key(model) == 'pos_texture_label'
+    assert script.dictionary_key(dict(type='CLADClassifier')) == 'pos_bg_label'
+    batch = script.random_batch(
+        3, 4, 8, 9, 'pos_texture_label', torch.device('cpu'), torch.Generator()
+    )
+    assert len(batch['inputs']) == 3
+    for sample in batch['data_samples']:
+        assert 'pos_bg_label' not in sample
+        assert sample.pos_texture_label != int(sample.gt_label)

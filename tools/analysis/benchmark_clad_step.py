@@ -1,16 +1,20 @@
 """Measures what CLAD and CLAD+ cost per training step over the baseline.
 
-Builds, from one CLAD config, three models with the same backbone, neck and
-head: the baseline (the config's model as a plain ``ImageClassifier``, with
-the CLAD-only keys removed), CLAD and CLAD+ (``with_pos_loss`` off and on).
+Builds, from one CLAD or S-CLAD config, three models with the same backbone,
+neck and head: the baseline (the config's model as a plain
+``ImageClassifier``, without the keys that only ``CLADClassifier`` takes),
+CLAD and CLAD+ (``with_pos_loss`` off and on).
 Each one's optimiser comes from the config's ``optim_wrapper``. A step is
 ``model.train_step``, as the Runner calls it: data preprocessing, forward,
 loss, backward and optimiser step, on random images of ``--image-size``
 pixels; the baseline sees ``--batch-size`` images, CLAD and CLAD+ as many
-anchors plus as many positives. Their forward and backward work is thus
-twice the baseline's, but the optimiser step is not, so the ratio nears 2
-only where the network's work dominates the step (large images and
-batches) and stays below it elsewhere.
+anchors plus as many positives, whose dictionary keys go into the data
+samples' field named by the config's ``dictionary_key``. Their forward and
+backward work is thus twice the baseline's, but the optimiser step is not, so
+the ratio nears 2 only where the network's work dominates the step (large
+images and batches) and stays below it elsewhere. With a stylizing data
+preprocessor (S-CLAD on real images) the CLAD batches hold a third view, the
+style images, so that their steps include AdaIN.
 
 The timed steps alternate between the models in rounds (one step of each
 model per round, the order rotated every round), so that load drift on a
@@ -36,6 +40,7 @@ which made steps 35 times slower in our runs and hid the ratios.
 import argparse
 import contextlib
 import copy
+import inspect
 import json
 import os.path as osp
 import statistics
@@ -55,18 +60,14 @@ except ImportError:
     # Lets the tool run from a checkout where clad_mm is not installed.
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_clad.py')
-#: Keys of a CLADClassifier config that an ImageClassifier does not take.
-CLAD_ONLY_KEYS = (
-    'contrastive_head',
-    'dictionary',
-    'with_pos_loss',
-    'enqueue_before_loss',
-)
+#: The data preprocessor whose batches hold a third view, the style images.
+STYLIZING_PREPROCESSOR = 'StylizingDataPreprocessor'
 #: Calls timed as the contrastive part of a CLAD step: (attribute, method).
 CONTRASTIVE_CALLS = (
     ('dictionary', 'initialize'),
@@ -122,6 +123,30 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def clad_only_parameters() -> dict[str, inspect.Parameter]:
+    """The arguments of ``CLADClassifier`` that ``ImageClassifier`` does not take.
+
+    Returns:
+        dict[str, inspect.Parameter]: By name, from the two signatures.
+    """
+    clad = inspect.signature(MODELS.get('CLADClassifier').__init__).parameters
+    baseline = inspect.signature(ImageClassifier.__init__).parameters
+    return {name: value for name, value in clad.items() if name not in baseline}
+
+
+def dictionary_key(model_cfg: dict) -> str:
+    """The data-sample field holding the positives' dictionary keys.
+
+    Args:
+        model_cfg (dict): A ``CLADClassifier`` model config.
+
+    Returns:
+        str: Its ``dictionary_key``, or ``CLADClassifier``'s default.
+    """
+    default = clad_only_parameters()['dictionary_key'].default
+    return model_cfg.get('dictionary_key', default)
+
+
 def model_configs(model_cfg: dict, data_preprocessor: dict | None) -> dict:
     """The baseline, CLAD and CLAD+ model configs from one CLAD model config.
 
@@ -144,7 +169,8 @@ def model_configs(model_cfg: dict, data_preprocessor: dict | None) -> dict:
     clad = copy.deepcopy(dict(model_cfg))
     if data_preprocessor is not None:
         clad.setdefault('data_preprocessor', copy.deepcopy(dict(data_preprocessor)))
-    baseline = {key: value for key, value in clad.items() if key not in CLAD_ONLY_KEYS}
+    clad_only = clad_only_parameters()
+    baseline = {key: value for key, value in clad.items() if key not in clad_only}
     baseline['type'] = 'ImageClassifier'
     # One deep copy each: ImageClassifier fills in its data preprocessor's
     # type in the dict it is given, which must not reach the CLAD models.
@@ -161,24 +187,29 @@ def random_batch(
     batch_size: int,
     image_size: int,
     num_classes: int,
+    key_field: str,
     device: torch.device,
     generator: torch.Generator,
 ) -> dict:
     """A collated training batch of random uint8 images, already on device.
 
     Args:
-        num_views (int): 1 for a plain batch, 2 for ``[anchors, positives]``.
+        num_views (int): 1 for a plain batch, 2 for ``[anchors, positives]``,
+            3 for ``[anchors, contents, styles]``.
         batch_size (int): Images per view.
         image_size (int): Side of the images.
-        num_classes (int): Number of classes (and background classes).
+        num_classes (int): Number of classes (and dictionary keys).
+        key_field (str): Data-sample field of the positives' dictionary
+            keys (``'pos_bg_label'``, ``'pos_texture_label'``).
         device (torch.device): Where the images go, so that no step pays
             for a host-to-device copy.
         generator (torch.Generator): Source of the random draws.
 
     Returns:
         dict: ``inputs`` (a tensor, or a list of view tensors) and
-        ``data_samples`` with ``gt_label`` and ``pos_bg_label`` (never the
-        sample's own class, as ``BackgroundSwap`` makes it).
+        ``data_samples`` with ``gt_label`` and ``key_field`` (never the
+        sample's own class, as ``BackgroundSwap`` and ``TextureSwap`` make
+        it).
     """
     shape = (batch_size, 3, image_size, image_size)
     views = [
@@ -190,7 +221,7 @@ def random_batch(
     samples = []
     for label, offset in zip(labels.tolist(), offsets.tolist()):
         sample = DataSample().set_gt_label(label)
-        sample.set_field((label + offset) % num_classes, 'pos_bg_label')
+        sample.set_field((label + offset) % num_classes, key_field)
         samples.append(sample)
     return dict(inputs=views[0] if num_views == 1 else views, data_samples=samples)
 
@@ -264,20 +295,23 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     batch_size = args.batch_size or cfg.train_dataloader.batch_size
     num_classes = cfg.model.head.num_classes
 
+    configs = model_configs(cfg.model, cfg.get('data_preprocessor'))
+    key_field = dictionary_key(cfg.model)
+    preprocessor = configs['clad'].get('data_preprocessor') or {}
+    stylizing = preprocessor.get('type') == STYLIZING_PREPROCESSOR
     models, optim_wrappers = {}, {}
-    for name, model_cfg in model_configs(
-        cfg.model, cfg.get('data_preprocessor')
-    ).items():
+    for name, model_cfg in configs.items():
         torch.manual_seed(args.seed)  # the same initial weights for all
         models[name] = MODELS.build(model_cfg).to(device).train()
         optim_wrappers[name] = build_optim_wrapper(models[name], cfg.optim_wrapper)
     generator = torch.Generator().manual_seed(args.seed)
     batches = {
         name: random_batch(
-            1 if name == 'baseline' else 2,
+            1 if name == 'baseline' else 3 if stylizing else 2,
             batch_size,
             args.image_size,
             num_classes,
+            key_field,
             device,
             generator,
         )
@@ -291,7 +325,8 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     call_seconds = defaultdict(float)
     contrastive_ms, instrumented_ms = [], []
     step_ms = {name: [] for name in MODEL_NAMES}
-    progress = ProgressBar((args.warmup + args.steps) * len(entries))
+    # The stdout of now (ProgressBar binds its default file at import).
+    progress = ProgressBar((args.warmup + args.steps) * len(entries), file=sys.stdout)
     for round_index in range(args.warmup + args.steps):
         shift = round_index % len(entries)
         for entry in entries[shift:] + entries[:shift]:

@@ -11,34 +11,38 @@ UNLABELLED_BACKGROUND = UNLABELLED_DONOR
 class BackgroundSwap(MaskedSwap):
     """Build CLAD's positive sample: the foreground on another background.
 
-    CLAD (Ghosh et al., "A Contrastive Learning based Approach for Background
-    Debiasing", BMVC 2022) pulls an image (the anchor) towards its positive,
-    the anchor's foreground pasted onto the background of a *different*
-    class, which keeps the anchor's label, and pushes it away from images
-    that show the anchor's class's background (DESIGN.md §2). This transform
-    builds the positive and records its background label, the key of the
-    negative dictionary queue the positive is enqueued into.
+    CLAD (Wang et al., `CLAD: A Contrastive Learning based Approach for
+    Background Debiasing <https://arxiv.org/abs/2210.02748>`_, BMVC 2022)
+    pulls an image (the anchor) towards its positive, the anchor's foreground
+    pasted onto the background of a *different* class, which keeps the
+    anchor's label, and pushes it away from images that show the anchor's
+    class's background. This transform builds the positive and records its
+    background label, the key of the negative dictionary queue the positive is
+    enqueued into.
 
-    Backgrounds are read from a pool folder, chosen by ``background_choice``:
+    Backgrounds are read from a pool folder: ``background_root``, or by
+    default the training set's own ONLY-BG-T images (object box filled with
+    background tiles, so pasting a foreground of another shape leaves no
+    hole), ``<data_root>/only_bg_t/<split>`` of the sample's
+    :class:`BGChallengeTrainDataset`, e.g. ``data/synbg/only_bg_t/train``.
+    The default follows the dataset's ``data_root`` when it is overridden;
+    it is listed at the first sample. How a background is chosen is
+    ``background_choice``:
 
-    - ``'other_class'`` (CLAD): ``background_root`` holds
-      ``<class>/<stem>.<ext>`` images, normally the ONLY-BG-T images of the
-      training set (object box filled with background tiles, so pasting a
-      foreground of another shape leaves no hole), e.g.
-      ``data/synbg/only_bg_t/train``. A background's label is the index of
-      its class folder in sorted order, as for
-      :class:`BGChallengeTrainDataset`'s labels, so the pool must hold the
-      dataset's class folders. A ``gt_label`` beyond the pool's classes, or
-      an anchor stored in a folder named like a pool class of another index,
-      is an error. A class is drawn uniformly among the pool's classes
-      other than the anchor's ``gt_label``, then an image of it uniformly;
-      the draw is direct, never a rejection loop. The authors take the
-      donor from the anchor's mini-batch instead, which on a class-balanced
-      set such as ImageNet-9 gives the same class distribution, but loops
-      forever on a batch of one class; a pool cannot run out of other
-      classes.
+    - ``'other_class'`` (CLAD): the pool holds ``<class>/<stem>.<ext>``
+      images. A background's label is the index of its class folder in
+      sorted order, as for :class:`BGChallengeTrainDataset`'s labels, so the
+      pool must hold the dataset's class folders. A ``gt_label`` beyond the
+      pool's classes, or an anchor stored in a folder named like a pool class
+      of another index, is an error. A class is drawn uniformly among the
+      pool's classes other than the anchor's ``gt_label``, then an image of
+      it uniformly; the draw is direct, never a rejection loop. The authors
+      take the donor from the anchor's mini-batch instead, which on a
+      class-balanced set such as ImageNet-9 gives the same class
+      distribution, but loops forever on a batch of one class; a pool cannot
+      run out of other classes.
     - ``'random'`` (background augmentation for metric learning, BGAugment):
-      any image found under ``background_root`` (recursively, no labels);
+      any image found under the pool folder (recursively, no labels);
       ``pos_bg_label`` is -1 (``UNLABELLED_BACKGROUND``).
 
     The donor is decoded with ``cv2.imread`` (``IMREAD_COLOR``, so BGR like
@@ -77,8 +81,7 @@ class BackgroundSwap(MaskedSwap):
         train_pipeline = [
             dict(type='LoadImageFromFile'),
             dict(type='LoadForegroundMask'),
-            dict(type='BackgroundSwap',
-                 background_root='data/synbg/only_bg_t/train'),
+            dict(type='BackgroundSwap'),  # the dataset's only_bg_t/
             dict(type='TwoViewPipeline', anchor_pipeline=[
                 dict(type='RandomResizedCrop', scale=224),
                 dict(type='RandomFlip', prob=0.5, direction='horizontal'),
@@ -95,6 +98,8 @@ class BackgroundSwap(MaskedSwap):
     - fg_mask (np.ndarray): H×W, non-zero on the foreground (as added by
       ``LoadForegroundMask``).
     - gt_label (int): The anchor's class; ``'other_class'`` mode only.
+    - data_root, split (str): The dataset's root and split (recorded by
+      :class:`BGChallengeTrainDataset`); without ``background_root`` only.
 
     **Added Keys:**
 
@@ -104,7 +109,8 @@ class BackgroundSwap(MaskedSwap):
     - pos_bg_path (str): File of the positive's background.
 
     Args:
-        background_root (str): Pool folder of backgrounds; see above.
+        background_root (str, optional): Pool folder of backgrounds; None
+            for the dataset's ``only_bg_t/<split>``. Defaults to None.
         background_choice (str): ``'other_class'`` or ``'random'``.
             Defaults to ``'other_class'``.
         blend (str): ``'hard'`` or ``'soft'``. Defaults to ``'hard'``.
@@ -118,7 +124,7 @@ class BackgroundSwap(MaskedSwap):
             the whole pool, in ``'random'`` mode.
 
     Raises:
-        FileNotFoundError: If ``background_root`` is missing, or holds no
+        FileNotFoundError: If the pool folder is missing, or holds no
             class folder (``'other_class'``), an empty class folder or no
             image (``'random'``).
         ValueError: If the ``'other_class'`` pool has fewer than two classes,
@@ -126,13 +132,14 @@ class BackgroundSwap(MaskedSwap):
     """
 
     donor_kind = 'background'
+    dataset_folder = 'only_bg_t'
     donor_inside_mask = False
     label_key = 'pos_bg_label'
     path_key = 'pos_bg_path'
 
     def __init__(
         self,
-        background_root: str,
+        background_root: str | None = None,
         background_choice: str = 'other_class',
         blend: str = 'hard',
         soft_sigma: float = 2.0,
@@ -145,4 +152,8 @@ class BackgroundSwap(MaskedSwap):
         self.background_root = background_root
         self.background_choice = background_choice
         super().__init__(background_root, background_choice, blend, soft_sigma)
-        self.donor_paths = self._pool.donor_paths
+
+    @property
+    def donor_paths(self) -> list[list[str]]:
+        """Background files per label (one list in ``'random'`` mode)."""
+        return self._donors.listed.donor_paths

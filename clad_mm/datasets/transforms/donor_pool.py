@@ -1,12 +1,13 @@
 """Folders of donor images that CLAD-style transforms draw from.
 
-CLAD (Ghosh et al., "A Contrastive Learning based Approach for Background
-Debiasing", BMVC 2022) and its texture variant S-CLAD build a positive from
-the anchor and a donor image of another class: a background
-(:class:`BackgroundSwap`), a texture (:class:`TextureSwap`) or an AdaIN style
-image (:class:`LoadStyleImage`). :class:`DonorPool` lists such a folder once,
-draws donors from it and reads them; the transforms only keep their own
-random draws (``cache_randomness``) and pixel work.
+CLAD (Wang et al., `CLAD: A Contrastive Learning based Approach for Background
+Debiasing <https://arxiv.org/abs/2210.02748>`_, BMVC 2022) and its texture
+variant S-CLAD build a positive from the anchor and a donor image of another
+class: a background (:class:`BackgroundSwap`), a texture
+(:class:`TextureSwap`) or an AdaIN style image (:class:`LoadStyleImage`).
+:class:`DonorPool` lists such a folder once, draws donors from it and reads
+them; the transforms only keep their own random draws (``cache_randomness``)
+and pixel work.
 """
 
 import os
@@ -173,6 +174,102 @@ class DonorPool:
         if donor.shape[:2] != (height, width):
             donor = cv2.resize(donor, (width, height), interpolation=cv2.INTER_LINEAR)
         return donor.astype(dtype, copy=False)
+
+
+class DonorSource:
+    """The :class:`DonorPool` of a transform: a given folder or the dataset's.
+
+    With a ``root``, the pool is listed at once, so that a wrong path fails
+    when the pipeline is built. Without one, it is the folder ``folder`` of
+    the sample's own training set (see :func:`dataset_folder`), listed at
+    the first sample and again only if a sample names another folder.
+
+    Args:
+        root (str, optional): The pool folder; None for the dataset's.
+        folder (str): The dataset's folder of donors, e.g. ``'only_bg_t'``.
+        choice (str): ``'other_class'`` or ``'random'``.
+        kind (str): What the donors are, used in messages.
+        transform (str): The transform that draws from the pool.
+    """
+
+    def __init__(
+        self, root: str | None, folder: str, choice: str, kind: str, transform: str
+    ):
+        if choice not in DONOR_CHOICES:
+            raise ValueError(
+                f'{kind}_choice must be one of {DONOR_CHOICES}, got {choice!r}'
+            )
+        self.root = root
+        self.folder = folder
+        self.choice = choice
+        self.kind = kind
+        self.transform = transform
+        self._pool = None if root is None else DonorPool(root, choice, kind)
+
+    @property
+    def listed(self) -> DonorPool:
+        """The pool last used (the given folder's from the start).
+
+        Raises:
+            RuntimeError: If the pool follows the dataset and no sample has
+                been transformed yet.
+        """
+        if self._pool is None:
+            raise RuntimeError(
+                f'{self.transform} takes its {self.kind} pool from the '
+                f"dataset ({self.folder}/ of the sample's data_root): it is "
+                'listed at the first sample'
+            )
+        return self._pool
+
+    def pool_for(self, results: dict) -> DonorPool:
+        """The pool to draw the donor of one sample from.
+
+        Args:
+            results (dict): The sample's result dict (with ``data_root`` and
+                ``split`` when the pool follows the dataset).
+
+        Returns:
+            DonorPool: The listed pool.
+        """
+        if self.root is not None:
+            return self._pool
+        root = dataset_folder(results, self.folder, self.transform)
+        if self._pool is None or self._pool.root != root:
+            self._pool = DonorPool(root, self.choice, self.kind)
+        return self._pool
+
+    def describe(self) -> str:
+        """The pool for a ``__repr__``: its size, or the dataset's folder."""
+        if self.root is None:
+            return f"the dataset's {self.folder}/"
+        return f'{len(self._pool)} images'
+
+
+def dataset_folder(results: dict, folder: str, transform: str) -> str:
+    """``<data_root>/<folder>/<split>`` of the dataset a sample comes from.
+
+    :class:`BGChallengeTrainDataset` records its ``data_root`` and ``split``
+    in every sample, so that a transform whose donor pool is a folder of the
+    training set follows ``--cfg-options train_dataloader.dataset.data_root``
+    instead of keeping a path written into the config.
+
+    Args:
+        results (dict): A transform's result dict, with ``data_root`` and
+            ``split``.
+        folder (str): The folder of the data root, e.g. ``'only_bg_t'``.
+        transform (str): The transform that needs the folder, for messages.
+
+    Returns:
+        str: The folder's path for the sample's split.
+
+    Raises:
+        KeyError: If the sample has no ``data_root`` or ``split``.
+    """
+    provider = 'BGChallengeTrainDataset; or give the transform its pool folder'
+    data_root = require_result(results, 'data_root', provider, transform)
+    split = require_result(results, 'split', provider, transform)
+    return osp.join(data_root, folder, split)
 
 
 def require_result(results: dict, key: str, provider: str, transform: str):

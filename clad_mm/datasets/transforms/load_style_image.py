@@ -3,18 +3,19 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmpretrain.registry import TRANSFORMS
 
-from .donor_pool import DonorPool, require_result
+from .donor_pool import DonorPool, DonorSource, require_result
 
 
 @TRANSFORMS.register_module()
 class LoadStyleImage(BaseTransform):
     """Load the AdaIN style image of S-CLAD's positive as a third view.
 
-    S-CLAD, the texture variant of CLAD (Ghosh et al., "A Contrastive
-    Learning based Approach for Background Debiasing", BMVC 2022), pulls an
-    image towards a positive that keeps its shape but wears the texture of
-    a *different* class, made with AdaIN from a style image of that class,
-    and keys the negative dictionary by the style's class (DESIGN.md §2).
+    S-CLAD, the texture variant of CLAD (Wang et al., `CLAD: A Contrastive
+    Learning based Approach for Background Debiasing
+    <https://arxiv.org/abs/2210.02748>`_, BMVC 2022), pulls an image towards
+    a positive that keeps its shape but wears the texture of a *different*
+    class, made with AdaIN from a style image of that class, and keys the
+    negative dictionary by the style's class.
     AdaIN runs batched on the accelerator, in ``StylizingDataPreprocessor``;
     this transform only supplies its style image. Put it after mmpretrain's
     ``MultiView(num_views=2, ...)``, which leaves ``img = [anchor view,
@@ -23,13 +24,15 @@ class LoadStyleImage(BaseTransform):
     stack into a batch; AdaIN uses only the style's per-channel feature
     statistics) and appends it, ``img = [anchor, content, style]``.
 
-    Style images come from a pool folder, chosen by ``style_choice``
-    (drawing and reading as for :class:`BackgroundSwap`; see
-    :class:`DonorPool`):
+    Style images come from a pool folder: ``style_root``, or by default the
+    training images themselves, ``<data_root>/original/<split>`` of the
+    sample's :class:`BGChallengeTrainDataset` (e.g.
+    ``data/in9/original/train``), which follows an overridden ``data_root``.
+    They are chosen by ``style_choice`` (drawing and reading as for
+    :class:`BackgroundSwap`; see :class:`DonorPool`):
 
-    - ``'other_class'`` (S-CLAD): ``style_root`` holds
-      ``<class>/<stem>.<ext>`` images, e.g. the training images themselves,
-      ``data/in9/original/train``. A style's label is the index of its class
+    - ``'other_class'`` (S-CLAD): the pool holds ``<class>/<stem>.<ext>``
+      images. A style's label is the index of its class
       folder in sorted order, so the pool must hold the dataset's class
       folders. A class is drawn uniformly among the other classes than
       ``gt_label`` (directly, no rejection loop), then an image of it
@@ -46,7 +49,7 @@ class LoadStyleImage(BaseTransform):
                 dict(type='RandomResizedCrop', scale=224),
                 dict(type='RandomFlip', prob=0.5, direction='horizontal'),
             ]]),
-            dict(type='LoadStyleImage', style_root='data/in9/original/train'),
+            dict(type='LoadStyleImage'),  # the dataset's original/
             dict(type='PackInputs', algorithm_keys=('pos_texture_label',)),
         ]
 
@@ -58,6 +61,8 @@ class LoadStyleImage(BaseTransform):
     - img (list[np.ndarray]): ``[anchor view, positive content view]``, each
       H×W×3 (as left by ``MultiView(num_views=2)``).
     - gt_label (int): The anchor's class; ``'other_class'`` mode only.
+    - data_root, split (str): The dataset's root and split (recorded by
+      :class:`BGChallengeTrainDataset`); without ``style_root`` only.
 
     **Modified Keys:**
 
@@ -71,7 +76,8 @@ class LoadStyleImage(BaseTransform):
     - style_path (str): File of the style image.
 
     Args:
-        style_root (str): Pool folder of style images; see above.
+        style_root (str, optional): Pool folder of style images; None for
+            the dataset's ``original/<split>``. Defaults to None.
         style_choice (str): ``'other_class'`` or ``'random'``. Defaults to
             ``'other_class'``.
 
@@ -80,18 +86,26 @@ class LoadStyleImage(BaseTransform):
             (empty in ``'random'`` mode).
 
     Raises:
-        FileNotFoundError: If ``style_root`` is missing, or holds no class
+        FileNotFoundError: If the pool folder is missing, or holds no class
             folder (``'other_class'``), an empty class folder or no image
             (``'random'``).
         ValueError: If the ``'other_class'`` pool has fewer than two classes,
             ``style_choice`` is unknown, or a class folder holds a non-image.
     """
 
-    def __init__(self, style_root: str, style_choice: str = 'other_class'):
+    def __init__(
+        self, style_root: str | None = None, style_choice: str = 'other_class'
+    ):
         self.style_root = style_root
         self.style_choice = style_choice
-        self._pool = DonorPool(style_root, style_choice, 'style')
-        self.class_folders = self._pool.class_folders
+        self._donors = DonorSource(
+            style_root, 'original', style_choice, 'style', 'LoadStyleImage'
+        )
+
+    @property
+    def class_folders(self) -> tuple[str, ...]:
+        """The pool's class folders in label order (empty in ``'random'`` mode)."""
+        return self._donors.listed.class_folders
 
     def transform(self, results: dict) -> dict:
         """Appends a style image to the views in ``img``.
@@ -126,31 +140,32 @@ class LoadStyleImage(BaseTransform):
                 'HxWx3 images as made by MultiView(num_views=2); got '
                 f'{shapes} for {results.get("img_path", "the image")}'
             )
+        pool = self._donors.pool_for(results)
         label = None
         if self.style_choice == 'other_class':
             label = int(
                 require_result(results, 'gt_label', 'the dataset', 'LoadStyleImage')
             )
-            self._pool.check_anchor_label(results.get('img_path'), label)
-        style_label, style_path = self._draw_style(label)
+            pool.check_anchor_label(results.get('img_path'), label)
+        style_label, style_path = self._draw_style(pool, label)
         content = views[1]
         height, width = content.shape[:2]
-        style = self._pool.read(style_path, height, width, content.dtype)
+        style = pool.read(style_path, height, width, content.dtype)
         results['img'] = [*views, style]
         results['pos_texture_label'] = style_label
         results['style_path'] = style_path
         return results
 
     @cache_randomness
-    def _draw_style(self, label: int | None) -> tuple[int, str]:
-        return self._pool.draw(label)
+    def _draw_style(self, pool: DonorPool, label: int | None) -> tuple[int, str]:
+        return pool.draw(label)
 
     def __repr__(self) -> str:
         return (
             f'{self.__class__.__name__}('
             f'style_root={self.style_root!r}, '
             f'style_choice={self.style_choice!r}, '
-            f'pool={len(self._pool)} images)'
+            f'pool={self._donors.describe()})'
         )
 
 

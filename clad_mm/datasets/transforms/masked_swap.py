@@ -4,7 +4,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
-from .donor_pool import DonorPool, require_result
+from .donor_pool import DonorPool, DonorSource, require_result
 from .foreground_paste import feathered_alpha, hard_paste, soft_paste
 
 _BLENDS = ('hard', 'soft')
@@ -20,15 +20,25 @@ class MaskedSwap(BaseTransform):
     the same functions, and record the donor's label and file. Subclasses
     set the class attributes below and document their keys.
 
+    The pool is a given folder, listed when the transform is built, or, if
+    ``root`` is None, the folder ``dataset_folder`` of the sample's own
+    training set (``<data_root>/<dataset_folder>/<split>``, from the
+    ``data_root`` and ``split`` that :class:`BGChallengeTrainDataset` records
+    in each sample), listed at the first sample. A ``data_root`` overridden
+    on the command line thus moves the donors with the images.
+
     Attributes:
         donor_kind (str): What the donors are, for messages and the pool.
+        dataset_folder (str): Folder of the training set that holds the
+            donors when ``root`` is None.
         donor_inside_mask (bool): Whether the donor fills the mask (texture)
             or its complement (background).
         label_key (str): Result key of the donor's class label.
         path_key (str): Result key of the donor's file.
 
     Args:
-        root (str): Pool folder of donors.
+        root (str, optional): Pool folder of donors; None for the
+            training set's ``dataset_folder``.
         choice (str): ``'other_class'`` or ``'random'`` (see
             :class:`DonorPool`).
         blend (str): ``'hard'`` or ``'soft'``.
@@ -37,19 +47,26 @@ class MaskedSwap(BaseTransform):
     """
 
     donor_kind: str
+    dataset_folder: str
     donor_inside_mask: bool
     label_key: str
     path_key: str
 
-    def __init__(self, root: str, choice: str, blend: str, soft_sigma: float):
+    def __init__(self, root: str | None, choice: str, blend: str, soft_sigma: float):
         if blend not in _BLENDS:
             raise ValueError(f'blend must be one of {_BLENDS}, got {blend!r}')
         if blend == 'soft' and not soft_sigma > 0:
             raise ValueError(f'soft_sigma must be positive, got {soft_sigma}')
         self.blend = blend
         self.soft_sigma = soft_sigma
-        self._pool = DonorPool(root, choice, self.donor_kind)
-        self.class_folders = self._pool.class_folders
+        self._donors = DonorSource(
+            root, self.dataset_folder, choice, self.donor_kind, type(self).__name__
+        )
+
+    @property
+    def class_folders(self) -> tuple[str, ...]:
+        """The pool's class folders in label order (empty in ``'random'`` mode)."""
+        return self._donors.listed.class_folders
 
     def transform(self, results: dict) -> dict:
         """Adds the positive ``pos_img`` and its donor's label and file.
@@ -84,13 +101,14 @@ class MaskedSwap(BaseTransform):
                 f'{image.shape[1]}: put {name} before any transform '
                 'that resizes or crops the image'
             )
+        pool = self._donors.pool_for(results)
         label = None
-        if self._pool.choice == 'other_class':
+        if pool.choice == 'other_class':
             label = int(require_result(results, 'gt_label', 'the dataset', name))
-            self._pool.check_anchor_label(results.get('img_path'), label)
-        donor_label, donor_path = self._draw_donor(label)
+            pool.check_anchor_label(results.get('img_path'), label)
+        donor_label, donor_path = self._draw_donor(pool, label)
         height, width = image.shape[:2]
-        donor = self._pool.read(donor_path, height, width, image.dtype)
+        donor = pool.read(donor_path, height, width, image.dtype)
         results['pos_img'] = self._paste(image, mask, donor)
         results[self.label_key] = donor_label
         results[self.path_key] = donor_path
@@ -103,14 +121,14 @@ class MaskedSwap(BaseTransform):
         return soft_paste(inside, feathered_alpha(mask, self.soft_sigma), outside)
 
     @cache_randomness
-    def _draw_donor(self, label: int | None) -> tuple[int, str]:
-        return self._pool.draw(label)
+    def _draw_donor(self, pool: DonorPool, label: int | None) -> tuple[int, str]:
+        return pool.draw(label)
 
     def __repr__(self) -> str:
         return (
             f'{self.__class__.__name__}('
-            f'{self.donor_kind}_root={self._pool.root!r}, '
-            f'{self.donor_kind}_choice={self._pool.choice!r}, '
+            f'{self.donor_kind}_root={self._donors.root!r}, '
+            f'{self.donor_kind}_choice={self._donors.choice!r}, '
             f'blend={self.blend!r}, soft_sigma={self.soft_sigma}, '
-            f'pool={len(self._pool)} images)'
+            f'pool={self._donors.describe()})'
         )

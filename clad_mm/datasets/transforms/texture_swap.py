@@ -7,11 +7,12 @@ from .masked_swap import MaskedSwap
 class TextureSwap(MaskedSwap):
     """Build S-CLAD's positive without a style network: another texture.
 
-    S-CLAD, the texture variant of CLAD (Ghosh et al., "A Contrastive
-    Learning based Approach for Background Debiasing", BMVC 2022), pulls an
-    image (the anchor) towards a positive that keeps the anchor's shape but
-    wears the texture of a *different* class, and pushes it away from images
-    that show the anchor's class's texture on other shapes (DESIGN.md §2).
+    S-CLAD, the texture variant of CLAD (Wang et al., `CLAD: A Contrastive
+    Learning based Approach for Background Debiasing
+    <https://arxiv.org/abs/2210.02748>`_, BMVC 2022), pulls an image (the
+    anchor) towards a positive that keeps the anchor's shape but wears the
+    texture of a *different* class, and pushes it away from images that show
+    the anchor's class's texture on other shapes.
     The paper re-textures with AdaIN (see :class:`LoadStyleImage` and
     ``StylizingDataPreprocessor``); where a foreground mask is known, as in
     the SynBG texture variant, this transform re-textures exactly and
@@ -21,19 +22,21 @@ class TextureSwap(MaskedSwap):
     paste, with the donor as the pasted image and the anchor as the
     background.
 
-    Textures are read from a pool folder, chosen by ``texture_choice``
-    (drawing and reading as for :class:`BackgroundSwap`; see
-    :class:`DonorPool`):
+    Textures are read from a pool folder: ``texture_root``, or by default
+    the training set's own textures, ``<data_root>/only_texture/<split>`` of
+    the sample's :class:`BGChallengeTrainDataset`, e.g.
+    ``data/synbg_texture/only_texture/train`` (each training image's own
+    texture, in its class folder), which follows an overridden
+    ``data_root``. They are chosen by ``texture_choice`` (drawing and
+    reading as for :class:`BackgroundSwap`; see :class:`DonorPool`):
 
-    - ``'other_class'`` (S-CLAD): ``texture_root`` holds
-      ``<class>/<stem>.<ext>`` full-frame texture images, e.g.
-      ``data/synbg_texture/only_texture/train`` (each training image's own
-      texture, in its class folder). A texture's label is the index of its
+    - ``'other_class'`` (S-CLAD): the pool holds ``<class>/<stem>.<ext>``
+      full-frame texture images. A texture's label is the index of its
       class folder in sorted order, so the pool must hold the dataset's
       class folders. A class is drawn uniformly among the other classes
       than ``gt_label`` (directly, no rejection loop), then an image of it
       uniformly.
-    - ``'random'``: any image under ``texture_root`` (recursively, no
+    - ``'random'``: any image under the pool folder (recursively, no
       labels); ``pos_texture_label`` is -1.
 
     A texture of another size than the anchor is resized to it (bilinear,
@@ -61,8 +64,7 @@ class TextureSwap(MaskedSwap):
         train_pipeline = [
             dict(type='LoadImageFromFile'),
             dict(type='LoadForegroundMask'),
-            dict(type='TextureSwap',
-                 texture_root='data/synbg_texture/only_texture/train'),
+            dict(type='TextureSwap'),  # the dataset's only_texture/
             dict(type='TwoViewPipeline', anchor_pipeline=[
                 dict(type='RandomResizedCrop', scale=64),
                 dict(type='RandomFlip', prob=0.5, direction='horizontal'),
@@ -82,6 +84,8 @@ class TextureSwap(MaskedSwap):
     - fg_mask (np.ndarray): H×W, non-zero on the foreground (as added by
       ``LoadForegroundMask``).
     - gt_label (int): The anchor's class; ``'other_class'`` mode only.
+    - data_root, split (str): The dataset's root and split (recorded by
+      :class:`BGChallengeTrainDataset`); without ``texture_root`` only.
 
     **Added Keys:**
 
@@ -91,7 +95,8 @@ class TextureSwap(MaskedSwap):
     - pos_texture_path (str): File of the positive's texture.
 
     Args:
-        texture_root (str): Pool folder of textures; see above.
+        texture_root (str, optional): Pool folder of textures; None for the
+            dataset's ``only_texture/<split>``. Defaults to None.
         texture_choice (str): ``'other_class'`` or ``'random'``. Defaults to
             ``'other_class'``.
         blend (str): ``'hard'`` or ``'soft'``. Defaults to ``'hard'``.
@@ -103,7 +108,7 @@ class TextureSwap(MaskedSwap):
             (empty in ``'random'`` mode).
 
     Raises:
-        FileNotFoundError: If ``texture_root`` is missing, or holds no class
+        FileNotFoundError: If the pool folder is missing, or holds no class
             folder (``'other_class'``), an empty class folder or no image
             (``'random'``).
         ValueError: If the ``'other_class'`` pool has fewer than two classes,
@@ -111,13 +116,14 @@ class TextureSwap(MaskedSwap):
     """
 
     donor_kind = 'texture'
+    dataset_folder = 'only_texture'
     donor_inside_mask = True
     label_key = 'pos_texture_label'
     path_key = 'pos_texture_path'
 
     def __init__(
         self,
-        texture_root: str,
+        texture_root: str | None = None,
         texture_choice: str = 'other_class',
         blend: str = 'hard',
         soft_sigma: float = 2.0,

@@ -21,10 +21,11 @@ def _compose(transforms: Sequence[dict | Callable]) -> Compose:
 class TwoViewPipeline(BaseTransform):
     """Augment CLAD's anchor and positive independently into two views.
 
-    In CLAD (Ghosh et al., "A Contrastive Learning based Approach for
-    Background Debiasing", BMVC 2022) the anchor and its positive (built by
-    :class:`BackgroundSwap`) each get their own RandomResizedCrop, flip and
-    so on. This wrapper runs ``anchor_pipeline`` on the anchor and
+    In CLAD (Wang et al., `CLAD: A Contrastive Learning based Approach for
+    Background Debiasing <https://arxiv.org/abs/2210.02748>`_, BMVC 2022) the
+    anchor and its positive (built by :class:`BackgroundSwap`) each get their
+    own RandomResizedCrop, flip and so on. This wrapper runs
+    ``anchor_pipeline`` on the anchor and
     ``positive_pipeline`` on the positive, each on its own deep copy of the
     results with its image under ``img``, so every random transform draws
     its parameters once per view. Like mmpretrain's ``MultiView`` it returns

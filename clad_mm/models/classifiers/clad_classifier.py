@@ -9,8 +9,10 @@ from mmpretrain.registry import MODELS
 class CLADClassifier(ImageClassifier):
     """Image classifier trained with CLAD's contrastive term.
 
-    Implements "A Contrastive Learning based Approach for Background
-    Debiasing" (CLAD, BMVC 2022)::
+    Implements `CLAD: A Contrastive Learning based Approach for Background
+    Debiasing <https://arxiv.org/abs/2210.02748>`_ (Ke Wang, Harshitha
+    Machiraju, Oh-Hyeon Choung, Michael Herzog and Pascal Frossard, BMVC
+    2022)::
 
         L_CLAD  = CE(x) + λ · InfoNCE(x, x⁺, x⁻)
         L_CLAD+ = CE(x) + CE(x⁺) + λ · InfoNCE(x, x⁺, x⁻)
@@ -46,13 +48,17 @@ class CLADClassifier(ImageClassifier):
             (paper: 0.2) and ``loss_weight`` λ (paper: 1).
         dictionary (dict): ``NegativeDictionary`` config: ``num_keys`` (the
             number of background classes), ``queue_size`` N (paper: 32) and
-            ``feat_dim`` (the contrastive feature size, e.g. 2048 for a
-            ResNet-50).
+            ``feat_dim``, the contrastive feature size, which is the head's
+            input: left out, it is taken from ``head.in_channels`` (e.g. 2048
+            for a ResNet-50), and a value that differs from it is an error.
         with_pos_loss (bool): CLAD+ when True: the positive's cross-entropy
             (logged as ``loss_pos``) is added. Defaults to False.
         enqueue_before_loss (bool): Paper order when True: the batch's
-            positives are enqueued before its loss is computed. Defaults to
-            True.
+            positives are enqueued before its loss is computed; False
+            enqueues them afterwards, so an iteration only sees negatives
+            from earlier iterations. The model alone sets the order
+            (``NegativeDictionaryHook`` only checks and logs it). Defaults
+            to True.
         dictionary_key (str): Data-sample field holding each positive's
             dictionary key: ``'pos_bg_label'`` (CLAD, from
             ``BackgroundSwap``) or ``'pos_texture_label'`` (S-CLAD).
@@ -85,8 +91,9 @@ class CLADClassifier(ImageClassifier):
                 'CLADClassifier needs contrastive_head (e.g. '
                 "dict(type='InfoNCEHead', temperature=0.2)) and dictionary "
                 "(e.g. dict(type='NegativeDictionary', num_keys=9, "
-                'queue_size=32, feat_dim=2048))'
+                'queue_size=32))'
             )
+        dictionary = _dictionary_following_head(dictionary, head)
         data_preprocessor = dict(data_preprocessor or {})
         data_preprocessor.setdefault('type', 'TwoViewClsDataPreprocessor')
         super().__init__(
@@ -153,6 +160,33 @@ class CLADClassifier(ImageClassifier):
         if not self.enqueue_before_loss:
             self.dictionary.enqueue(queued, positive_keys)
         return losses
+
+
+def _dictionary_following_head(dictionary: dict, head: dict | None) -> dict:
+    """The dictionary config with ``feat_dim`` = the head's ``in_channels``.
+
+    The contrastive feature is the head's input, so the two sizes must agree;
+    checked here, at build time, instead of at the first enqueue.
+    """
+    dictionary = dict(dictionary)
+    head_channels = (head or {}).get('in_channels')
+    feat_dim = dictionary.get('feat_dim')
+    if feat_dim is None:
+        if head_channels is None:
+            raise ValueError(
+                'model.dictionary.feat_dim is not given and model.head has no '
+                'in_channels to take it from: set model.dictionary.feat_dim to '
+                "the size of the head's input feature"
+            )
+        dictionary['feat_dim'] = head_channels
+    elif head_channels is not None and feat_dim != head_channels:
+        raise ValueError(
+            f'model.dictionary.feat_dim={feat_dim} differs from '
+            f'model.head.in_channels={head_channels}: the negatives are '
+            "features of the head's input, so leave model.dictionary.feat_dim "
+            'out (it follows the head) or set it to the same value'
+        )
+    return dictionary
 
 
 def _anchor_and_positive(inputs):

@@ -15,9 +15,10 @@ _MAX_PIXEL = 255.0
 class StylizingDataPreprocessor(TwoViewClsDataPreprocessor):
     """:class:`TwoViewClsDataPreprocessor` that makes S-CLAD's AdaIN positives.
 
-    S-CLAD, the texture variant of CLAD (Ghosh et al., "A Contrastive
-    Learning based Approach for Background Debiasing", BMVC 2022), pulls an
-    image towards its AdaIN re-texturing with the style of another class.
+    S-CLAD, the texture variant of CLAD (Wang et al., `CLAD: A Contrastive
+    Learning based Approach for Background Debiasing
+    <https://arxiv.org/abs/2210.02748>`_, BMVC 2022), pulls an image towards
+    its AdaIN re-texturing with the style of another class.
     :class:`LoadStyleImage` packs each training sample as three views
     ``[anchor, content, style]``; this preprocessor turns such a batch into
     the two views CLAD trains on, ``[anchor, stylizer(content, style)]``,

@@ -1,10 +1,11 @@
 """InfoNCE head of CLAD.
 
-CLAD (BMVC 2022, "A Contrastive Learning based Approach for Background
-Debiasing") adds ``λ·InfoNCE(x, x⁺, x⁻)`` to the classification loss: cosine
-similarity, temperature τ, one positive per anchor and the negatives of the
-anchor's class queue. The maths lives in :mod:`clad_mm.models.losses.info_nce`;
-this head turns it into an MMEngine loss dict.
+`CLAD: A Contrastive Learning based Approach for Background Debiasing
+<https://arxiv.org/abs/2210.02748>`_ (Wang et al., BMVC 2022) adds
+``λ·InfoNCE(x, x⁺, x⁻)`` to the classification loss: cosine similarity,
+temperature τ, one positive per anchor and the negatives of the anchor's class
+queue. The maths lives in :mod:`clad_mm.models.losses.info_nce`; this head
+turns it into an MMEngine loss dict.
 
 Config keys (``type='InfoNCEHead'``): ``temperature``, ``loss_weight`` (λ),
 ``loss_name``.

@@ -1,10 +1,10 @@
 """InfoNCE of CLAD as pure functions.
 
-CLAD (BMVC 2022, "A Contrastive Learning based Approach for Background
-Debiasing") pulls an anchor towards its positive (the anchor's foreground on
-another class's background) and pushes it away from the negatives of its
-class's queue (class-y backgrounds with other classes' foregrounds). For
-anchor ``k``::
+`CLAD: A Contrastive Learning based Approach for Background Debiasing
+<https://arxiv.org/abs/2210.02748>`_ (Wang et al., BMVC 2022) pulls an anchor
+towards its positive (the anchor's foreground on another class's background)
+and pushes it away from the negatives of its class's queue (class-y
+backgrounds with other classes' foregrounds). For anchor ``k``::
 
     loss_k = -log( e^{s+/τ} / (e^{s+/τ} + Σ_j e^{s_j/τ}) )
 

@@ -1,23 +1,29 @@
 """CLAD's negative dictionary: one FIFO queue of detached features per key.
 
-CLAD (BMVC 2022, "A Contrastive Learning based Approach for Background
-Debiasing") keys the queues by *background* class: every positive (an
-anchor's foreground pasted on class ``b``'s background) is enqueued under
-``b``, and an anchor of class ``y`` takes the whole queue ``y`` as negatives:
-images that show class ``y``'s background but another class's foreground.
+`CLAD: A Contrastive Learning based Approach for Background Debiasing
+<https://arxiv.org/abs/2210.02748>`_ (Wang et al., BMVC 2022) keys the queues
+by *background* class: every positive (an anchor's foreground pasted on class
+``b``'s background) is enqueued under ``b``, and an anchor of class ``y``
+takes the whole queue ``y`` as negatives: images that show class ``y``'s
+background but another class's foreground.
 
 Unlike the authors' CPU numpy queue, the queues here are registered buffers
 of the model: they are saved in checkpoints (a resumed run continues with the
 same queues), move with the model between devices, and every update is
 all-gathered across ranks first, so all ranks hold identical queues.
+What a queue holds therefore depends on the world size (see
+:class:`NegativeDictionary`).
 
 Config keys (``type='NegativeDictionary'``): ``num_keys``, ``queue_size``,
 ``feat_dim``, ``init_mode``.
 """
 
+import logging
+
 import torch
 import torch.nn.functional as F
 from mmengine.dist import all_gather, is_distributed
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
@@ -74,6 +80,20 @@ class NegativeDictionary(BaseModule):
     same state, decisions taken from it (e.g. :attr:`is_initialized`) agree
     across ranks and the collective calls stay matched.
 
+    What a queue holds at a world size ``W`` and a per-rank batch ``B``: one
+    :meth:`enqueue` call (one training step) adds the positives of all
+    ranks, ``W·B`` entries, about ``W·B/K`` per key for ``K`` keys with
+    balanced classes, so a queue of ``N`` entries spans about
+    ``N / (W·B/K)`` steps and keeps entries of earlier steps only while
+    ``N > W·B/K``. One process at batch 64 on IN-9's 9 keys adds about 7
+    entries per key per step (a queue of 32 spans about 4.5 steps); 8 ranks
+    of 64 add about 57, so every queue of 32 is replaced at each step and
+    holds only that step's positives: the negatives then differ from a
+    single-process run. :meth:`enqueue` logs a warning (once per
+    dictionary) when a key receives ``N`` or more entries in one call, i.e.
+    when its queue keeps nothing of earlier steps; raise ``queue_size``
+    above ``W·B/K`` to keep history.
+
     Args:
         num_keys (int): Number of keys ``K`` (background classes).
         queue_size (int): Entries per queue ``N``. Defaults to 32 (CLAD).
@@ -118,6 +138,7 @@ class NegativeDictionary(BaseModule):
         self.queue_size = queue_size
         self.feat_dim = feat_dim
         self.init_mode = init_mode
+        self._warned_overwrite = False
         self.register_buffer('queues', torch.zeros(num_keys, queue_size, feat_dim))
         self.register_buffer('pointers', torch.zeros(num_keys, dtype=torch.long))
         self.register_buffer('num_written', torch.zeros(num_keys, dtype=torch.long))
@@ -220,8 +241,10 @@ class NegativeDictionary(BaseModule):
         The batches of all ranks are gathered first and written in rank
         order, then batch order. Entries of one key go to consecutive slots,
         wrapping around; if more than ``N`` arrive for one key, only its last
-        ``N`` remain, as if they had been written one by one. Advances
-        ``step`` by one.
+        ``N`` remain, as if they had been written one by one. A key that
+        receives ``N`` or more entries keeps no entry of an earlier call,
+        and a warning says so (the first time only). Advances ``step`` by
+        one.
 
         Args:
             features (torch.Tensor): Features, ``[B, D]``; stored detached in
@@ -233,6 +256,7 @@ class NegativeDictionary(BaseModule):
         features, keys = _gather_from_all_ranks(features, keys)
         self.step.add_(1)
         counts = torch.bincount(keys, minlength=self.num_keys)
+        self._warn_if_overwritten(counts, len(keys))
         # Position of each entry among this call's entries of its key.
         occurrence = F.one_hot(keys, self.num_keys).cumsum(dim=0)
         occurrence = occurrence.gather(1, keys[:, None]).squeeze(1) - 1
@@ -247,6 +271,25 @@ class NegativeDictionary(BaseModule):
         self.written_at[surviving_keys, slots] = self.step
         self.pointers.add_(counts).remainder_(self.queue_size)
         self.num_written.add_(counts)
+
+    def _warn_if_overwritten(self, counts: torch.Tensor, num_entries: int) -> None:
+        if self._warned_overwrite:
+            return
+        overflowing = (counts >= self.queue_size).nonzero().flatten().tolist()
+        if not overflowing:
+            return
+        self._warned_overwrite = True
+        print_log(
+            f'NegativeDictionary: one enqueue of {num_entries} entries (all '
+            f'ranks) gave keys {overflowing} up to {int(counts.max())} new '
+            f'entries each, at least queue_size={self.queue_size}: those '
+            'queues were replaced within the step and hold no negatives of '
+            'earlier steps. With W ranks of B images and K keys a step adds '
+            'about W*B/K entries per key; raise queue_size above that to keep '
+            'history. (Logged once.)',
+            logger='current',
+            level=logging.WARNING,
+        )
 
     def negatives(self, keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The queue of each key, as negatives for a batch of anchors.

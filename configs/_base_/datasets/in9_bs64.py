@@ -15,17 +15,29 @@ data_preprocessor = dict(
     to_rgb=True,
 )
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
+# CLAD's training augmentation: RandomResizedCrop to 224, horizontal flip and
+# colour jitter. The paper names the jitter without its strengths; these are
+# the usual ImageNet values (brightness, contrast and saturation 0.4, no hue
+# change, as in MoCo v2 and SimCLR's colour distortion without hue).
+color_jitter = dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4)
+train_augmentation = [
     dict(type='RandomResizedCrop', scale=224),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    color_jitter,
+]
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    *train_augmentation,
     dict(type='PackInputs'),
 ]
 
+# Every IN-9 image (CLAD's val folders and the official test release) is
+# 224x224 already, and the official evaluation feeds them as they are:
+# no resize, no crop (ImageNet's ResizeEdge(256) + CenterCrop(224) would cut
+# off the objects' borders). An image of another size is a collation error
+# in the batch, not a silent rescale.
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=256, edge='short'),
-    dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'split')),
 ]
 

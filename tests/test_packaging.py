@@ -1,0 +1,40 @@
+"""setup.py's dependency list, read without running setup.py."""
+
+import ast
+import os.path as osp
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def install_requires() -> dict[str, str]:
+    """``install_requires`` of setup.py: requirement specifiers by name."""
+    with open(osp.join(REPO_ROOT, 'setup.py')) as file:
+        tree = ast.parse(file.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            getattr(target, 'id', None) == 'install_requires' for target in node.targets
+        ):
+            requirements = ast.literal_eval(node.value)
+            break
+    else:
+        raise AssertionError('setup.py assigns no install_requires list')
+    by_name = {}
+    for requirement in requirements:
+        name = requirement.split('>')[0].split('<')[0].split('=')[0].split('!')[0]
+        by_name[name.strip()] = requirement[len(name) :]
+    return by_name
+
+
+def test_opencv_is_the_wheel_that_mmengine_and_mmcv_require():
+    names = install_requires()
+    assert 'opencv-python' in names
+    # A second OpenCV wheel would share the cv2/ folder with it.
+    assert not [
+        name for name in names if name.startswith('opencv-') and name != 'opencv-python'
+    ]
+
+
+def test_torch_and_torchvision_are_capped_at_the_next_minor_release():
+    names = install_requires()
+    assert set(names['torch'].split(',')) == {'>=2.1', '<2.15'}
+    assert set(names['torchvision'].split(',')) == {'>=0.16', '<0.30'}
