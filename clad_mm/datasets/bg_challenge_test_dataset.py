@@ -22,7 +22,7 @@ class BGChallengeTestDataset(BaseDataset):
 
     Reads the layout of the official release (``bg_challenge/``), which is
     also the one below CLAD's ``datasets/test_set/`` and SynBG's
-    ``data/synbg/test_set/`` (DESIGN.md §4)::
+    ``data/synbg/test_set/``::
 
         data_root/
         ├── original/val/00_dog/n02085620_10074.JPEG

@@ -22,7 +22,7 @@ class BGChallengeTrainDataset(BaseDataset):
     """ImageNet-9 training images with their foregrounds and backgrounds.
 
     Reads the layout of CLAD's released training data, which the SynBG
-    generator writes too (DESIGN.md §4)::
+    generator writes too::
 
         data_root/
         ├── original/train/00_dog/n02085620_10074.JPEG

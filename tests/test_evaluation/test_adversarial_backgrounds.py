@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from clad_mm.datasets.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.evaluation.adversarial_backgrounds import (
     challenge_accuracy,
     compose,

@@ -7,8 +7,8 @@ import mmengine
 import numpy as np
 import pytest
 
+from clad_mm.data_prep.synthetic.synbg import CLASSES, MANIFEST_FILE, generate_synbg
 from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
-from clad_mm.datasets.synbg import CLASSES, MANIFEST_FILE, generate_synbg
 from clad_mm.evaluation.consistency import (
     composition_scores,
     cosine_similarities,

@@ -1,4 +1,4 @@
-"""IN-9 construction from a tiny fake ImageNet (clad_mm.datasets.in9_builder)."""
+"""IN-9 construction from a tiny fake ImageNet (clad_mm.data_prep.in9)."""
 
 import importlib.util
 import json
@@ -9,18 +9,16 @@ import cv2
 import numpy as np
 import pytest
 
-from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
-from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
-from clad_mm.datasets.in9_builder import (
-    REPORT_FILE,
-    assign_subsets,
-    box_in_crop,
-    format_report_table,
+from clad_mm.data_prep.in9.build import prepare_in9
+from clad_mm.data_prep.in9.candidates import (
     in9_synset_labels,
-    prepare_in9,
     read_synset_order,
     synset_order_from_folders,
 )
+from clad_mm.data_prep.in9.report import REPORT_FILE, format_report_table
+from clad_mm.data_prep.in9.selection import assign_subsets, box_in_crop
+from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
+from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
 
 _spec = importlib.util.spec_from_file_location(
     'fake_imagenet', osp.join(osp.dirname(__file__), 'fake_imagenet.py')

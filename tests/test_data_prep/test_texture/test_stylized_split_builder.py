@@ -19,16 +19,16 @@ import pytest
 import torch
 from torch import nn
 
-from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
-from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
-from clad_mm.datasets.stylized_split_builder import (
+from clad_mm.data_prep.texture.stylized_split_builder import (
     build_stylized_split,
     format_stylize_table,
     manifest_path,
 )
+from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
+from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
 from clad_mm.models.stylization.adain import AdaINStylizer
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 # (class folder, stem, height, width): two sizes, one not a multiple of 8,
 # so that the batch of inputs 2 and 3 holds both.
 INPUTS = (
