@@ -222,7 +222,7 @@ def test_report_lists_unreadable_images_bad_xml_and_rejections(
     broken = osp.join('train', '00_a', 'broken.png')
     bad_xml = osp.join('train', '00_a', 'im01.png')
     assert set(failed) == {broken, bad_xml}
-    assert 'cannot decode' in failed[broken]
+    assert 'cannot be decoded' in failed[broken]
     assert 'im01.xml' in failed[bad_xml]
     rules = {entry['path']: entry['rule'] for entry in report['rejected']}
     assert rules == {
