@@ -126,11 +126,15 @@ def test_resumes_and_refuses_other_settings(tmp_path, sketch_dir):
     removed = test_root / 'sketch' / 'val' / '01_bird' / f'{wnid(7)}_sketch_0.JPEG'
     os.utime(kept, (1, 1))
     removed.unlink()
+    # What a run killed while writing ``removed`` leaves behind.
+    stale = removed.with_name(f'.{removed.name}.tmp424242')
+    stale.write_bytes(b'half an image')
 
     report = prepare_in9_sketch(
         str(sketch_dir), str(test_root), size=32, show_progress=False
     )
     assert report['written_now'] == 1 and report['already_complete'] == 372
+    assert not stale.exists()
     assert cv2.imread(str(removed)).shape == (32, 32, 3)
     assert kept.stat().st_mtime == 1
 

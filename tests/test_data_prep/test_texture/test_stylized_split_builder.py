@@ -184,8 +184,13 @@ def test_runs_are_identical_and_resume_rewrites_only_missing_outputs(
             path.unlink()
         else:
             os.utime(path, (1_000_000, 1_000_000))
+    # What a run killed while writing a missing output leaves behind.
+    stale = first_outputs[missing[0]]
+    stale = stale.with_name(f'.{stale.name}.tmp424242')
+    stale.write_bytes(b'half an image')
     report = build(first, weights, style_dir)
     assert report['written_now'] == 2 and report['already_complete'] == 3
+    assert not stale.exists()
     assert report['classes']['01_dog'] == dict(images=2, written_now=1)
     for name, path in output_files(first).items():
         assert path.read_bytes() == contents[name], name
