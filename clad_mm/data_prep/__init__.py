@@ -2,8 +2,9 @@
 
 Nothing here is imported by ``import clad_mm`` (configs do not need it):
 the tools in ``tools/data/`` call it to write the folders that the
-registered datasets of :mod:`clad_mm.datasets` read. It may import the
-runtime packages (datasets, models, evaluation, utils); they never import it.
+registered datasets of :mod:`clad_mm.datasets` read. It imports the runtime
+packages it writes for (datasets, models, utils), never the evaluation;
+they never import it.
 
 - :mod:`~clad_mm.data_prep.in9`: ImageNet-9 rebuilt from ImageNet and its
   bounding boxes, and the IN-9-Sketch test split.

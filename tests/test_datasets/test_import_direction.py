@@ -1,6 +1,7 @@
 """Imports point one way: the runtime datasets never import the offline
-data preparation or the evaluation package (read from the source, so that a
-lazy import inside a function counts too)."""
+data preparation or the evaluation package, and the data preparation never
+imports the evaluation (read from the source, so that a lazy import inside a
+function counts too)."""
 
 import ast
 import os
@@ -9,7 +10,6 @@ import os.path as osp
 import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DATASETS = osp.join(REPO_ROOT, 'clad_mm', 'datasets')
 FORBIDDEN = ('clad_mm.data_prep', 'clad_mm.evaluation')
 
 
@@ -35,16 +35,19 @@ def imported_modules(source: str, module: str) -> set[str]:
     return names
 
 
-def forbidden_imports(source: str, module: str) -> list[str]:
+def forbidden_imports(
+    source: str, module: str, forbidden: tuple = FORBIDDEN
+) -> list[str]:
     return sorted(
         name
         for name in imported_modules(source, module)
-        if any(name == bad or name.startswith(bad + '.') for bad in FORBIDDEN)
+        if any(name == bad or name.startswith(bad + '.') for bad in forbidden)
     )
 
 
-def datasets_modules():
-    for folder, _, files in os.walk(DATASETS):
+def package_modules(package: str):
+    """``(path, dotted name)`` of every source file of a clad_mm package."""
+    for folder, _, files in os.walk(osp.join(REPO_ROOT, 'clad_mm', package)):
         for name in sorted(files):
             if name.endswith('.py'):
                 path = osp.join(folder, name)
@@ -81,13 +84,21 @@ def test_the_scan_allows_runtime_imports(line):
     assert not forbidden_imports(line, 'clad_mm.datasets.transforms.example')
 
 
-def test_datasets_import_neither_data_prep_nor_evaluation():
-    modules = list(datasets_modules())
-    assert 'clad_mm.datasets.folder_layout' in {module for _, module in modules}
+def offending_modules(package: str, forbidden: tuple) -> dict:
+    modules = list(package_modules(package))
+    assert len(modules) > 3, f'clad_mm/{package} not found'
     offending = {}
     for path, module in modules:
         with open(path, encoding='utf-8') as file:
-            found = forbidden_imports(file.read(), module)
+            found = forbidden_imports(file.read(), module, forbidden)
         if found:
             offending[module] = found
-    assert not offending
+    return offending
+
+
+def test_datasets_import_neither_data_prep_nor_evaluation():
+    assert not offending_modules('datasets', FORBIDDEN)
+
+
+def test_data_prep_does_not_import_evaluation():
+    assert not offending_modules('data_prep', ('clad_mm.evaluation',))
