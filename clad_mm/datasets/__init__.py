@@ -1,4 +1,10 @@
-"""Datasets of clad_mm (registered in ``mmpretrain.registry.DATASETS``)."""
+"""Datasets of clad_mm (registered in ``mmpretrain.registry.DATASETS``).
+
+Besides the registered datasets and transforms: :mod:`.folder_layout` (the
+folder trees they read) and :mod:`.categories` (the IN-9 class list and the
+ImageNet-1k -> IN-9 map). The offline builders that write those trees live
+in :mod:`clad_mm.data_prep`, which nothing here imports.
+"""
 
 from .bg_challenge_test_dataset import BGChallengeTestDataset
 from .bg_challenge_train_dataset import BGChallengeTrainDataset

@@ -6,17 +6,14 @@ folders with :func:`os.scandir` (no image is opened), so that listing the
 whose names start with a dot (``.DS_Store``, ``._x.JPEG`` from macOS
 archives) are not data and are ignored; any other unexpected entry is an
 error, so that no sample is dropped without the user knowing. Builders
-write such trees with :func:`write_image_atomically`, whose unfinished files
-are dot files for the same reason.
+write such trees with :func:`clad_mm.utils.fileio.write_image_atomically`,
+whose unfinished files are dot files for the same reason.
 """
 
 import os
 import os.path as osp
 import re
 from collections.abc import Iterable, Sequence
-
-import cv2
-import numpy as np
 
 #: Test splits of the Background Challenge, in the order of its paper tables.
 BG_CHALLENGE_SPLITS = (
@@ -203,41 +200,6 @@ def require_counterparts(
             f'{parent}: {len(missing)} stems of {parent} have no file in '
             f'{counterpart_parent}, e.g. {_examples(missing)}'
         )
-
-
-def write_image_atomically(
-    path: str, image: np.ndarray, jpeg_quality: int = 95
-) -> None:
-    """Encodes an image and moves it into place in one step.
-
-    The file is first written as ``.<name>.tmp<pid>`` beside ``path``: a run
-    killed mid-write leaves a dot file, which listings ignore, never a
-    truncated image that a resumed run would take for a finished one.
-
-    Args:
-        path (str): Destination; the extension picks the format (``.JPEG``
-            and ``.jpg`` are JPEG). Parent folders are created.
-        image (np.ndarray): H x W x 3 BGR (or H x W) uint8 image.
-        jpeg_quality (int): JPEG quality. Defaults to 95.
-
-    Raises:
-        ValueError: Naming the path, if OpenCV cannot encode the image.
-    """
-    extension = osp.splitext(path)[1].lower()
-    if extension in ('.jpeg', '.jpg'):
-        ok, encoded = cv2.imencode(
-            '.jpg', image, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]
-        )
-    else:
-        ok, encoded = cv2.imencode(extension, image)
-    if not ok:
-        raise ValueError(f'OpenCV could not encode an image for {path}')
-    folder, name = osp.split(path)
-    os.makedirs(folder, exist_ok=True)
-    temporary = osp.join(folder, f'.{name}.tmp{os.getpid()}')
-    with open(temporary, 'wb') as file:
-        file.write(encoded.tobytes())
-    os.replace(temporary, path)
 
 
 def class_metainfo(folders: Sequence[str], classes: Sequence[str] | None) -> dict:

@@ -6,53 +6,13 @@ nine-class Background Challenge by taking the argmax over all 1000 logits
 and then mapping that ImageNet class to its IN-9 class. 370 ImageNet classes
 belong to an IN-9 class; a prediction in any of the other 630 counts as
 wrong, even when a mapped class has the second-highest score. CLAD (BMVC
-2022) reports the ImageNet-trained ResNet-50 this way ("Base (IN)").
+2022) reports the ImageNet-trained ResNet-50 this way ("Base (IN)"). The
+class list and the map live in :mod:`clad_mm.datasets.categories`.
 """
 
 import torch
 
-#: IN-9 classes in label order, as the release's folders ``00_dog`` to
-#: ``08_fish`` name them.
-IN9_CLASSES = (
-    'dog',
-    'bird',
-    'wheeled vehicle',
-    'reptile',
-    'carnivore',
-    'insect',
-    'musical instrument',
-    'primate',
-    'fish',
-)
-
-#: ImageNet-1k class indices of each IN-9 class: ``(first, last)`` for an
-#: inclusive range, a bare int for a single class; as in the official
-#: evaluation code of the Background Challenge.
-# fmt: off
-IMAGENET_TO_IN9_RANGES = {
-    'dog': ((151, 170), (173, 268)),
-    'bird': ((7, 24), (87, 100), (127, 146)),
-    'wheeled vehicle': (
-        407, 408, 428, 436, 444, 468, 511, 547, 555, 561, 565, 569, 573, 586,
-        603, 609, 612, 627, 656, 661, 665, 670, 671, 675, 690, 705, 717, 734,
-        751, 757, 791, 802, 803, 817, 820, 829, 847, 864, 866, 867, 870, 880,
-    ),
-    'reptile': ((33, 68),),
-    'carnivore': ((269, 280), (286, 299), (356, 362), 387, 388),
-    'insect': ((300, 326),),
-    'musical instrument': (
-        401, 402, 420, 432, 486, 494, 513, 541, 546, 558, 566, 577, 579, 593,
-        594, 641, 642, 683, 684, 687, 699, 776, 822, 875, 881, 889,
-    ),
-    'primate': ((365, 384),),
-    'fish': ((0, 6), (389, 397)),
-}
-# fmt: on
-
-NUM_IMAGENET_CLASSES = 1000
-#: IN-9 label of an ImageNet class outside every IN-9 class; no ground
-#: truth equals it, so such predictions count as wrong.
-UNMAPPED = -1
+from clad_mm.datasets.categories import NUM_IMAGENET_CLASSES, imagenet_to_in9_labels
 
 
 def imagenet_to_in9_table() -> torch.Tensor:
@@ -60,15 +20,10 @@ def imagenet_to_in9_table() -> torch.Tensor:
 
     Returns:
         torch.Tensor: int64 tensor of length 1000; entry ``i`` is the index
-        into :data:`IN9_CLASSES` of ImageNet class ``i``, or
-        :data:`UNMAPPED`.
+        into ``IN9_CLASSES`` of ImageNet class ``i``, or ``UNMAPPED``
+        (see :func:`clad_mm.datasets.categories.imagenet_to_in9_labels`).
     """
-    table = torch.full((NUM_IMAGENET_CLASSES,), UNMAPPED, dtype=torch.int64)
-    for in9_label, name in enumerate(IN9_CLASSES):
-        for entry in IMAGENET_TO_IN9_RANGES[name]:
-            first, last = (entry, entry) if isinstance(entry, int) else entry
-            table[first : last + 1] = in9_label
-    return table
+    return torch.tensor(imagenet_to_in9_labels(), dtype=torch.int64)
 
 
 _TABLE = imagenet_to_in9_table()
@@ -82,7 +37,7 @@ def imagenet_to_in9(imagenet_labels: torch.Tensor) -> torch.Tensor:
             shape.
 
     Returns:
-        torch.Tensor: int64 IN-9 labels of the same shape, :data:`UNMAPPED`
+        torch.Tensor: int64 IN-9 labels of the same shape, ``UNMAPPED``
         for classes outside IN-9.
 
     Raises:
@@ -110,7 +65,7 @@ def in9_predictions(imagenet_scores: torch.Tensor) -> torch.Tensor:
 
     Returns:
         torch.Tensor: int64 IN-9 labels, shape ``()`` or ``(N,)``;
-        :data:`UNMAPPED` where the top ImageNet class is outside IN-9.
+        ``UNMAPPED`` where the top ImageNet class is outside IN-9.
 
     Raises:
         ValueError: If the last dimension is not 1000.

@@ -15,8 +15,8 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
 import clad_mm  # noqa: F401  (registers the components)
-from clad_mm.datasets.synbg import generate_synbg
-from clad_mm.datasets.synbg_texture import generate_synbg_texture
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg_texture import generate_synbg_texture
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

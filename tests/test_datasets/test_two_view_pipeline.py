@@ -5,7 +5,7 @@ import torch
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
 import clad_mm  # noqa: F401  (registers the components)
-from clad_mm.datasets.synbg import CLASSES, generate_synbg
+from clad_mm.data_prep.synthetic.synbg import CLASSES, generate_synbg
 
 SIZE = 32
 CROP = 16

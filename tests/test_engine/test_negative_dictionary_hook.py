@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS
 
 import clad_mm  # noqa: F401
-from clad_mm.datasets.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.engine.hooks import NegativeDictionaryHook
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -17,11 +17,9 @@ from mmpretrain.apis import get_model
 from mmpretrain.registry import MODELS
 from PIL import Image
 
-from clad_mm.datasets.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
+from clad_mm.datasets.categories import IMAGENET_TO_IN9_RANGES, IN9_CLASSES, UNMAPPED
 from clad_mm.evaluation.imagenet_to_in9 import (
-    IMAGENET_TO_IN9_RANGES,
-    IN9_CLASSES,
-    UNMAPPED,
     imagenet_to_in9,
     imagenet_to_in9_table,
     in9_predictions,
@@ -31,7 +29,8 @@ from clad_mm.evaluation.metrics.bg_challenge_metric import BGChallengeMetric
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet50_in1k_bgchallenge.py')
 
-# DESIGN.md §4, word for word: the mapping of the official evaluation code.
+# The mapping of the official evaluation code of the Background Challenge
+# (Xiao et al., ICLR 2021), as its text lists it.
 PUBLISHED_MAPPING = (
     'dog 151–170 and 173–268; bird 7–24, 87–100, 127–146; wheeled vehicle 407, '
     '408, 428, 436, 444, 468, 511, 547, 555, 561, 565, 569, 573, 586, 603, 609, '

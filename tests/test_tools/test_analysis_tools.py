@@ -16,7 +16,7 @@ import pytest
 import torch
 from mmpretrain.apis import FeatureExtractor, ImageClassificationInferencer, get_model
 
-from clad_mm.datasets.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_baseline.py')

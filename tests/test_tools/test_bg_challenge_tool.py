@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from clad_mm.datasets.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_baseline.py')

@@ -179,7 +179,12 @@ def test_resume_skips_valid_outputs_and_redoes_a_corrupted_one(tmp_path, image_s
         file.write(b'not a png')
     resized = osp.join(out_root, 'fg_mask', 'train', '00_a', 'im02.png')
     cv2.imwrite(resized, np.zeros((8, 8), np.uint8))
+    # What a run killed while writing ``corrupted`` leaves behind.
+    stale = osp.join(osp.dirname(corrupted), '.im11.png.tmp424242')
+    with open(stale, 'wb') as file:
+        file.write(b'half an image')
     assert run_make_masks(img_root, out_root, '--method', 'grabcut-center') == 0
+    assert not osp.exists(stale)
     counts = read_report(out_root)['counts']
     assert counts['written'] == 2 and counts['skipped_existing'] == 4
     assert cv2.imread(corrupted).shape == (SIZE, SIZE, 3)
@@ -222,7 +227,7 @@ def test_report_lists_unreadable_images_bad_xml_and_rejections(
     broken = osp.join('train', '00_a', 'broken.png')
     bad_xml = osp.join('train', '00_a', 'im01.png')
     assert set(failed) == {broken, bad_xml}
-    assert 'cannot decode' in failed[broken]
+    assert 'cannot be decoded' in failed[broken]
     assert 'im01.xml' in failed[bad_xml]
     rules = {entry['path']: entry['rule'] for entry in report['rejected']}
     assert rules == {

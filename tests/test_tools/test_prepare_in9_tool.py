@@ -24,7 +24,8 @@ def _load(name, path):
 
 
 fake_imagenet = _load(
-    'fake_imagenet', osp.join(REPO_ROOT, 'tests/test_datasets/fake_imagenet.py')
+    'fake_imagenet',
+    osp.join(REPO_ROOT, 'tests/test_data_prep/test_in9/fake_imagenet.py'),
 )
 prepare_in9_tool = _load('prepare_in9_tool', TOOL)
 

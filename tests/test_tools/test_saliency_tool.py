@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
+from clad_mm.data_prep.synthetic.synbg import CLASSES, generate_synbg
 from clad_mm.datasets.folder_layout import class_metainfo
-from clad_mm.datasets.synbg import CLASSES, generate_synbg
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(REPO_ROOT, 'tools/analysis/saliency.py')

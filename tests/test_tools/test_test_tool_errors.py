@@ -9,7 +9,7 @@ import torch
 from mmpretrain.registry import MODELS
 
 import clad_mm  # noqa: F401  (registers the components)
-from clad_mm.datasets.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 IN1K_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet50_in1k_bgchallenge.py')

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from clad_mm.datasets.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.evaluation import bg_gap, split_accuracies
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

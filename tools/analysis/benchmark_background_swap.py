@@ -42,8 +42,8 @@ except ImportError:
 
 from mmpretrain.registry import TRANSFORMS
 
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.datasets import BGChallengeTrainDataset
-from clad_mm.datasets.synbg import generate_synbg
 
 _WARMUP_SAMPLES = 10
 

@@ -7,7 +7,7 @@ Example::
 
 reads ``data/in9/original/[<split>/]<class>/<image>`` and writes
 ``data/in9/{fg_mask,only_bg_t,fg_grabcut}/<same relative path>`` and
-``data/in9/make_masks_report.json`` (see :mod:`clad_mm.datasets.mask_folder`).
+``data/in9/make_masks_report.json`` (see :mod:`clad_mm.data_prep.masks.mask_folder`).
 Running it again resumes: images whose outputs are complete are skipped.
 Exits 1 if an image failed (listed in the report), 2 if rembg cannot run.
 """
@@ -23,7 +23,7 @@ except ImportError:
     # Lets the tool run from a checkout where clad_mm is not installed.
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from clad_mm.datasets.mask_folder import (
+from clad_mm.data_prep.masks.mask_folder import (
     DEFAULT_MIN_MASK_SHARE,
     METHODS,
     REPORT_FILE,

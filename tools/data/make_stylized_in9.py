@@ -9,7 +9,7 @@ of paintings, e.g. Kaggle's Painter by Numbers ``train/``)::
 
 writes ``data/bg_challenge/stylized/val/<class>/<stem>.JPEG`` (same size as
 each input), a manifest of the style drawn for every image and the run's
-report (see :mod:`clad_mm.datasets.stylized_split_builder`), and prints the
+report (see :mod:`clad_mm.data_prep.texture.stylized_split_builder`), and prints the
 images per class. Started again with the same options, it resumes; other
 options are refused. The AdaIN weights are pytorch-AdaIN's release
 (github.com/naoto0804/pytorch-AdaIN) and are not downloaded by this tool.
@@ -27,7 +27,7 @@ import sys
 import torch
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
-from clad_mm.datasets.stylized_split_builder import (
+from clad_mm.data_prep.texture.stylized_split_builder import (
     build_stylized_split,
     format_stylize_table,
     report_path,

@@ -5,7 +5,8 @@ Example::
     python tools/data/make_synbg.py data/synbg
 
 writes ``data/synbg/{original,fg_mask,fg_grabcut,only_bg_t}/train`` and
-``data/synbg/test_set/<split>/val`` (see :mod:`clad_mm.datasets.synbg`).
+``data/synbg/test_set/<split>/val`` (see
+:mod:`clad_mm.data_prep.synthetic.synbg`).
 Running it again on a complete set made with the same options does nothing,
 so scripts can call it unconditionally.
 """
@@ -19,7 +20,10 @@ except ImportError:
     # Lets the tool run from a checkout where clad_mm is not installed.
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from clad_mm.datasets.synbg import DEFAULT_BACKGROUND_CORRELATION, generate_synbg
+from clad_mm.data_prep.synthetic.synbg import (
+    DEFAULT_BACKGROUND_CORRELATION,
+    generate_synbg,
+)
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))

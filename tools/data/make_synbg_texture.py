@@ -6,8 +6,8 @@ Example::
 
 writes ``data/synbg_texture/{original,fg_mask,only_texture}/train`` and
 ``data/synbg_texture/test_set/{original,random_texture,outline,only_texture}/val``
-(see :mod:`clad_mm.datasets.synbg_texture`). Running it again on a complete
-set made with the same options does nothing, so scripts can call it
+(see :mod:`clad_mm.data_prep.synthetic.synbg_texture`). Running it again on a
+complete set made with the same options does nothing, so scripts can call it
 unconditionally.
 """
 
@@ -20,7 +20,7 @@ except ImportError:
     # Lets the tool run from a checkout where clad_mm is not installed.
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from clad_mm.datasets.synbg_texture import (
+from clad_mm.data_prep.synthetic.synbg_texture import (
     DEFAULT_TEXTURE_CORRELATION,
     generate_synbg_texture,
 )

@@ -7,7 +7,7 @@ Example::
 
 pairs masks by relative path without extension (``.png`` 0/255 or ``.npy``
 0/1 on either side) and prints mean IoU and coverage per class (the folder
-holding the mask) and overall (see :mod:`clad_mm.datasets.mask_folder`).
+holding the mask) and overall (see :mod:`clad_mm.data_prep.masks.mask_folder`).
 """
 
 import argparse
@@ -22,7 +22,7 @@ except ImportError:
 
 import mmengine
 
-from clad_mm.datasets.mask_folder import (
+from clad_mm.data_prep.masks.mask_folder import (
     compare_mask_folders,
     format_mask_quality_table,
 )

@@ -9,7 +9,7 @@ Example::
 
 writes ``data/in9/{original,fg_mask,only_bg_t,only_fg,mixed_rand}/train``
 and ``data/in9/{original,fg_mask,only_bg_t,mixed_*}/val`` (see
-:mod:`clad_mm.datasets.in9_builder` for the rules), prints the kept and
+:mod:`clad_mm.data_prep.in9.selection` for the rules), prints the kept and
 rejected counts and saves them with every unreadable file in
 ``data/in9/prepare_in9_report.json``. Started again, it resumes.
 """
@@ -19,12 +19,9 @@ import os.path as osp
 import sys
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
-from clad_mm.datasets.in9_builder import (
-    IN9_TRAIN_PER_CLASS,
-    REPORT_FILE,
-    format_report_table,
-    prepare_in9,
-)
+from clad_mm.data_prep.in9.build import prepare_in9
+from clad_mm.data_prep.in9.report import REPORT_FILE, format_report_table
+from clad_mm.data_prep.in9.selection import IN9_TRAIN_PER_CLASS
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))

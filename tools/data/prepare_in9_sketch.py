@@ -8,7 +8,7 @@ Example::
 writes the sketches of the 370 ImageNet classes mapped to IN-9, resized
 (short side 256) and centre-cropped to 224 like the IN-9 test images, as
 ``data/bg_challenge/sketch/val/<class>/<wnid>_<name>.JPEG`` (see
-:mod:`clad_mm.datasets.in9_sketch`), prints the images per class and saves
+:mod:`clad_mm.data_prep.in9.sketch`), prints the images per class and saves
 them in ``data/bg_challenge/sketch/prepare_in9_sketch_report.json``. Started
 again, it resumes. ``tools/test.py`` then evaluates the split with the
 others of the test root.
@@ -19,7 +19,7 @@ import os.path as osp
 import sys
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
-from clad_mm.datasets.in9_sketch import (
+from clad_mm.data_prep.in9.sketch import (
     REPORT_FILE,
     SPLIT,
     format_sketch_table,

@@ -6,8 +6,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
 
+from clad_mm.datasets.categories import IN9_CLASSES
 from clad_mm.datasets.folder_layout import order_splits
-from clad_mm.evaluation.imagenet_to_in9 import IN9_CLASSES, in9_predictions
+from clad_mm.evaluation.imagenet_to_in9 import in9_predictions
 
 #: ``label_mapping`` values of :class:`BGChallengeMetric`: the function from
 #: a model's class scores to dataset labels, and the dataset classes it

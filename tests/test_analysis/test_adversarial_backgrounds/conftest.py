@@ -12,7 +12,7 @@ from clad_mm.analysis.adversarial_backgrounds.challenge_set import (
     list_foregrounds,
     make_image_loader,
 )
-from clad_mm.datasets.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
 
 SYNBG_PER_CLASS = 2
 

@@ -15,8 +15,8 @@ from clad_mm.analysis.consistency.pairing import (
     pair_splits,
     reference_mask_paths,
 )
+from clad_mm.data_prep.synthetic.synbg import CLASSES, MANIFEST_FILE, generate_synbg
 from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
-from clad_mm.datasets.synbg import CLASSES, MANIFEST_FILE, generate_synbg
 
 TEST_PER_CLASS = 3
 

@@ -1,9 +1,10 @@
 """Tests of the IN9-SKETCH builder on a generated fake ImageNet-Sketch.
 
-The expected images per IN-9 class are counted by hand from the mapping of
-DESIGN.md §4 (synsets per class: dog 20 + 96, bird 18 + 14 + 20, wheeled
-vehicle 42, reptile 36, carnivore 12 + 14 + 7 + 2, insect 27, musical
-instrument 26, primate 20, fish 7 + 9), not from the code under test.
+The expected images per IN-9 class are counted by hand from the published
+ImageNet-1k -> IN-9 map of the Background Challenge (synsets per class: dog
+20 + 96, bird 18 + 14 + 20, wheeled vehicle 42, reptile 36, carnivore
+12 + 14 + 7 + 2, insect 27, musical instrument 26, primate 20, fish 7 + 9),
+not from the code under test.
 """
 
 import importlib.util
@@ -16,18 +17,18 @@ import cv2
 import numpy as np
 import pytest
 
-from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
-from clad_mm.datasets.in9_builder import (
+from clad_mm.data_prep.in9.selection import (
     resize_and_center_crop as in9_resize_and_center_crop,
 )
-from clad_mm.datasets.in9_sketch import (
+from clad_mm.data_prep.in9.sketch import (
     REPORT_FILE,
     STATE_FILE,
     format_sketch_table,
     prepare_in9_sketch,
 )
+from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 IN9_FOLDERS = (
     '00_dog',
     '01_bird',
@@ -125,11 +126,15 @@ def test_resumes_and_refuses_other_settings(tmp_path, sketch_dir):
     removed = test_root / 'sketch' / 'val' / '01_bird' / f'{wnid(7)}_sketch_0.JPEG'
     os.utime(kept, (1, 1))
     removed.unlink()
+    # What a run killed while writing ``removed`` leaves behind.
+    stale = removed.with_name(f'.{removed.name}.tmp424242')
+    stale.write_bytes(b'half an image')
 
     report = prepare_in9_sketch(
         str(sketch_dir), str(test_root), size=32, show_progress=False
     )
     assert report['written_now'] == 1 and report['already_complete'] == 372
+    assert not stale.exists()
     assert cv2.imread(str(removed)).shape == (32, 32, 3)
     assert kept.stat().st_mtime == 1
 

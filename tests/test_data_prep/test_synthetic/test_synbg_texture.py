@@ -1,4 +1,4 @@
-"""Tests of the SynBG texture variant (clad_mm/datasets/synbg_texture.py),
+"""Tests of the SynBG texture variant (clad_mm/data_prep/synthetic/synbg_texture.py),
 its CLI and its configs."""
 
 import importlib.util
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from clad_mm.datasets.synbg import generate_synbg
-from clad_mm.datasets.synbg_texture import (
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
+from clad_mm.data_prep.synthetic.synbg_texture import (
     CLASSES,
     MANIFEST_FILE,
     META_FILE,
@@ -20,7 +20,7 @@ from clad_mm.datasets.synbg_texture import (
     read_synbg_texture_meta,
 )
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 # The names other components rely on (common to the S-CLAD work).
 EXPECTED_TRAIN_FOLDERS = ('original', 'fg_mask', 'only_texture')
 EXPECTED_TEST_SPLITS = ('original', 'random_texture', 'outline', 'only_texture')

@@ -5,7 +5,7 @@ Signal: The Role of Image Backgrounds in Object Recognition", ICLR 2021),
 used by CLAD (BMVC 2022) for its training views, segments every image with
 ``cv2.grabCut`` initialised with the object's bounding box (5 iterations;
 definite and probable foreground count as foreground) and derives the
-ONLY-BG-T view by tiling the background into the box (DESIGN.md §4).
+ONLY-BG-T view by tiling the background into the box.
 This module holds those pure image operations, the mask metrics and the
 reader of the boxes' Pascal-VOC annotations.
 """

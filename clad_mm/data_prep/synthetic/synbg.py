@@ -1,7 +1,8 @@
 """SynBG: a small synthetic data set with the Background Challenge's layout.
 
-SynBG stands in for ImageNet-9 (DESIGN.md §4) where the real data cannot be
-downloaded: demos, tests and CPU experiments. Every image shows one of nine
+SynBG stands in for ImageNet-9 (IN-9, the data of the Background Challenge,
+Xiao et al., ICLR 2021) where the real data cannot be downloaded: demos,
+tests and CPU experiments. Every image shows one of nine
 shapes (the foreground, which decides the label) on one of nine background
 families (a colour and a pattern). As in ImageNet, where most dogs stand on
 grass, the background is correlated with the label: an image of class ``y``
@@ -36,20 +37,19 @@ its own random generator seeded with ``(seed, split, index)``.
 
 import colorsys
 import math
-import os
 import os.path as osp
-import shutil
 from dataclasses import dataclass
 
 import cv2
-import mmcv
-import mmengine
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from .folder_layout import BG_CHALLENGE_SPLITS
-from .foreground_masks import fill_box_with_background_tiles, mask_bounding_box
-from .transforms.foreground_paste import hard_paste
+from clad_mm.datasets.folder_layout import BG_CHALLENGE_SPLITS
+from clad_mm.datasets.transforms.foreground_paste import hard_paste
+from clad_mm.utils.fileio import write_image_atomically
+
+from ..masks.foreground_masks import fill_box_with_background_tiles, mask_bounding_box
+from .generated_set import GeneratedSetLayout, generate_set, read_generated_set_meta
 
 CLASSES = (
     '00_circle',
@@ -77,32 +77,6 @@ TRAIN_FOLDERS = ('original', 'fg_mask', 'fg_grabcut', 'only_bg_t')
 META_FILE = 'synbg_meta.json'
 MANIFEST_FILE = 'synbg_manifest.json'
 DEFAULT_BACKGROUND_CORRELATION = 0.8
-JPEG_PARAMS = [cv2.IMWRITE_JPEG_QUALITY, 95]
-
-
-@dataclass(frozen=True)
-class GeneratedSetLayout:
-    """What a data set generator owns in its output folder.
-
-    Attributes:
-        name (str): Name of the set in messages, e.g. ``'SynBG'``.
-        data_format (str): ``format`` value of its meta file.
-        version (int): ``version`` value of its meta file, raised whenever
-            the generator draws different images from the same parameters.
-        meta_file (str): Meta file, written last: its presence marks the set
-            as complete.
-        manifest_file (str): JSON file listing every generated image.
-        owned_entries (tuple[str, ...]): Entries of the output folder that
-            generation writes; only these are replaced by ``overwrite=True``,
-            so unrelated files of the user survive.
-    """
-
-    name: str
-    data_format: str
-    version: int
-    meta_file: str
-    manifest_file: str
-    owned_entries: tuple
 
 
 SYNBG_LAYOUT = GeneratedSetLayout(
@@ -111,7 +85,8 @@ SYNBG_LAYOUT = GeneratedSetLayout(
     version=1,
     meta_file=META_FILE,
     manifest_file=MANIFEST_FILE,
-    owned_entries=(*TRAIN_FOLDERS, 'test_set', MANIFEST_FILE, META_FILE),
+    train_folders=TRAIN_FOLDERS,
+    test_splits=BG_CHALLENGE_SPLITS,
 )
 
 # Distinguishes the random streams of the two splits and of the donor draw.
@@ -485,10 +460,6 @@ def _box_region(sample: SynBGSample) -> np.ndarray:
     return region
 
 
-def _write_jpeg(image: np.ndarray, path: str) -> None:
-    mmcv.imwrite(image, path, JPEG_PARAMS)
-
-
 def _draw_donors(samples: list, per_class: int, seed: int) -> list:
     """Chooses the background donor of every test image for each mixed split.
 
@@ -511,143 +482,6 @@ def _draw_donors(samples: list, per_class: int, seed: int) -> list:
             }
         )
     return donors
-
-
-def _expected_counts(parameters: dict) -> dict:
-    images_per_split = {
-        'train': parameters['train_per_class'] * len(CLASSES),
-        'test': parameters['test_per_class'] * len(CLASSES),
-    }
-    counts = {
-        osp.join(folder, 'train'): images_per_split['train'] for folder in TRAIN_FOLDERS
-    }
-    for split in (*BG_CHALLENGE_SPLITS, 'fg_mask'):
-        counts[osp.join('test_set', split, 'val')] = images_per_split['test']
-    return counts
-
-
-def count_files(folder: str) -> int:
-    """Number of files anywhere below ``folder`` (0 if it does not exist).
-
-    Args:
-        folder (str): Folder to count.
-
-    Returns:
-        int: The count.
-    """
-    return sum(len(files) for _, _, files in os.walk(folder))
-
-
-def read_synbg_meta(
-    out_dir: str, layout: GeneratedSetLayout = SYNBG_LAYOUT
-) -> dict | None:
-    """Meta data of a complete SynBG set, or None if ``out_dir`` is not one.
-
-    A set is complete when its ``synbg_meta.json`` (written last) exists and
-    every folder holds the number of files it lists.
-
-    Args:
-        out_dir (str): Root folder of a SynBG set.
-        layout (GeneratedSetLayout): The kind of set to look for; other
-            generated sets (the SynBG texture variant) pass their own.
-            Defaults to SynBG's.
-
-    Returns:
-        dict | None: The content of the meta file.
-    """
-    meta_path = osp.join(out_dir, layout.meta_file)
-    if not osp.isfile(meta_path):
-        return None
-    meta = mmengine.load(meta_path)
-    if meta.get('format') != layout.data_format or 'files_per_folder' not in meta:
-        return None
-    for folder, count in meta['files_per_folder'].items():
-        if count_files(osp.join(out_dir, folder)) != count:
-            return None
-    return meta
-
-
-def prepare_out_dir(
-    out_dir: str,
-    parameters: dict,
-    overwrite: bool,
-    layout: GeneratedSetLayout = SYNBG_LAYOUT,
-) -> bool:
-    """Checks ``out_dir`` and returns whether a matching set already exists.
-
-    Args:
-        out_dir (str): Output folder of a generator.
-        parameters (dict): The generator's parameters, compared with those
-            recorded in an existing set's meta file.
-        overwrite (bool): Delete the set's own entries (``owned_entries``)
-            of a non-empty ``out_dir`` instead of refusing.
-        layout (GeneratedSetLayout): The kind of set. Defaults to SynBG's.
-
-    Returns:
-        bool: True if ``out_dir`` already holds a complete set made with
-        ``parameters`` (nothing to generate).
-
-    Raises:
-        NotADirectoryError: If ``out_dir`` is a file.
-        FileExistsError: If ``out_dir`` is not empty, ``overwrite`` is False
-            and it does not hold a complete set of this version made with
-            ``parameters``.
-    """
-    if osp.exists(out_dir) and not osp.isdir(out_dir):
-        raise NotADirectoryError(f'{out_dir} exists and is not a directory')
-    if not osp.isdir(out_dir) or not os.listdir(out_dir):
-        return False
-    if overwrite:
-        for entry in layout.owned_entries:
-            path = osp.join(out_dir, entry)
-            if osp.isdir(path):
-                shutil.rmtree(path)
-            elif osp.exists(path):
-                os.remove(path)
-        return False
-    meta = read_synbg_meta(out_dir, layout)
-    if meta is None:
-        raise FileExistsError(
-            f'{out_dir} is not empty and does not hold a complete {layout.name} '
-            'set; choose an empty or new directory, or pass overwrite=True '
-            f'(--overwrite) to replace its {layout.name} folders'
-        )
-    if meta.get('version') != layout.version:
-        raise FileExistsError(
-            f'{out_dir} holds a {layout.name} set of format version '
-            f'{meta.get("version")}, written by another clad_mm; this one writes '
-            f'version {layout.version} (different images); pass overwrite=True '
-            '(--overwrite) to regenerate it'
-        )
-    if meta['parameters'] != parameters:
-        raise FileExistsError(
-            f'{out_dir} holds a {layout.name} set generated with '
-            f'{meta["parameters"]}, not {parameters}; pass overwrite=True '
-            '(--overwrite) to replace it'
-        )
-    return True
-
-
-def finish_generated_set(
-    out_dir: str, layout: GeneratedSetLayout, manifest: dict, meta_fields: dict
-) -> dict:
-    """Writes a generated set's manifest, then its meta file, last.
-
-    Args:
-        out_dir (str): Root folder of the set, its images already written.
-        layout (GeneratedSetLayout): The kind of set.
-        manifest (dict): Per-split lists of image entries.
-        meta_fields (dict): Meta data besides ``format`` and ``version``;
-            must hold ``parameters`` and ``files_per_folder``.
-
-    Returns:
-        dict: The meta data plus ``out_dir`` and ``generated=True``.
-    """
-    mmengine.dump(manifest, osp.join(out_dir, layout.manifest_file), indent=1)
-    meta = {'format': layout.data_format, 'version': layout.version, **meta_fields}
-    # Written last: its presence marks the set as complete.
-    mmengine.dump(meta, osp.join(out_dir, layout.meta_file), indent=2)
-    return {**meta, 'out_dir': out_dir, 'generated': True}
 
 
 def generate_synbg(
@@ -701,31 +535,45 @@ def generate_synbg(
         'seed': seed,
         'background_correlation': background_correlation,
     }
-    if prepare_out_dir(out_dir, parameters, overwrite):
-        return {**read_synbg_meta(out_dir), 'out_dir': out_dir, 'generated': False}
-
     num_train = train_per_class * len(CLASSES)
     num_test = test_per_class * len(CLASSES)
-    progress = ProgressBar(num_train + 2 * num_test) if show_progress else None
-    manifest = {
-        'train': _write_train_split(out_dir, parameters, progress),
-        'test': _write_test_splits(out_dir, parameters, progress),
-    }
-    if progress:
-        print()
-    return finish_generated_set(
+
+    def write_images(progress: ProgressBar | None) -> dict:
+        return {
+            'train': _write_train_split(out_dir, parameters, progress),
+            'test': _write_test_splits(out_dir, parameters, progress),
+        }
+
+    return generate_set(
         out_dir,
         SYNBG_LAYOUT,
-        manifest,
+        parameters,
+        overwrite,
+        show_progress,
+        num_train + 2 * num_test,
+        write_images,
         {
-            'parameters': parameters,
             'classes': list(CLASSES),
             'background_families': list(BACKGROUND_FAMILIES),
             'num_train': num_train,
             'num_test': num_test,
-            'files_per_folder': _expected_counts(parameters),
         },
     )
+
+
+def read_synbg_meta(out_dir: str) -> dict | None:
+    """Meta data of a complete SynBG set, or None if ``out_dir`` is not one.
+
+    A set is complete when its ``synbg_meta.json`` (written last) exists and
+    every folder holds the number of files it lists.
+
+    Args:
+        out_dir (str): Root folder of a SynBG set.
+
+    Returns:
+        dict | None: The content of ``synbg_meta.json``.
+    """
+    return read_generated_set_meta(out_dir, SYNBG_LAYOUT)
 
 
 def _write_train_split(
@@ -743,13 +591,15 @@ def _write_train_split(
     for stem, sample in train_images:
         relative = osp.join('train', CLASSES[sample.label], stem)
         path = {folder: osp.join(out_dir, folder, relative) for folder in TRAIN_FOLDERS}
-        _write_jpeg(sample.image, path['original'] + '.JPEG')
-        mmcv.imwrite(sample.mask.astype(np.uint8) * 255, path['fg_mask'] + '.png')
-        _write_jpeg(_blacken(sample.image, ~sample.mask), path['fg_grabcut'] + '.JPEG')
-        _write_jpeg(
-            fill_box_with_background_tiles(sample.image, sample.box),
-            path['only_bg_t'] + '.JPEG',
-        )
+        views = {
+            'original': sample.image,
+            'fg_mask': sample.mask.astype(np.uint8) * 255,
+            'fg_grabcut': _blacken(sample.image, ~sample.mask),
+            'only_bg_t': fill_box_with_background_tiles(sample.image, sample.box),
+        }
+        for folder, view in views.items():
+            extension = '.png' if folder == 'fg_mask' else '.JPEG'
+            write_image_atomically(path[folder] + extension, view)
         entries.append(_manifest_entry(stem, sample))
         if progress:
             progress.update()
@@ -784,10 +634,11 @@ def _write_test_splits(
             'no_fg': _blacken(sample.image, sample.mask),
         }
         for split, view in views.items():
-            _write_jpeg(view, osp.join(test_root, split, relative) + '.JPEG')
-        mask_path = osp.join(test_root, 'fg_mask', relative) + '.npy'
-        mmengine.mkdir_or_exist(osp.dirname(mask_path))
-        np.save(mask_path, sample.mask.astype(np.uint8))
+            write_image_atomically(osp.join(test_root, split, relative) + '.JPEG', view)
+        write_image_atomically(
+            osp.join(test_root, 'fg_mask', relative) + '.npy',
+            sample.mask.astype(np.uint8),
+        )
         stems.append(stem)
         samples.append(sample)
         tiled_backgrounds.append(tiled)
@@ -801,7 +652,9 @@ def _write_test_splits(
         relative = osp.join('val', CLASSES[sample.label], stem)
         for split, donor in donors.items():
             composite = hard_paste(sample.image, sample.mask, tiled_backgrounds[donor])
-            _write_jpeg(composite, osp.join(test_root, split, relative) + '.JPEG')
+            write_image_atomically(
+                osp.join(test_root, split, relative) + '.JPEG', composite
+            )
             entry[split] = {
                 'donor': stems[donor],
                 'donor_label': samples[donor].label,

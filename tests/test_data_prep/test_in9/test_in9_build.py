@@ -1,26 +1,27 @@
-"""IN-9 construction from a tiny fake ImageNet (clad_mm.datasets.in9_builder)."""
+"""IN-9 construction from a tiny fake ImageNet (clad_mm.data_prep.in9)."""
 
 import importlib.util
 import json
 import os
 import os.path as osp
+import signal
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
-from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
-from clad_mm.datasets.in9_builder import (
-    REPORT_FILE,
-    assign_subsets,
-    box_in_crop,
-    format_report_table,
+from clad_mm.data_prep.in9.build import prepare_in9
+from clad_mm.data_prep.in9.candidates import (
     in9_synset_labels,
-    prepare_in9,
     read_synset_order,
     synset_order_from_folders,
 )
+from clad_mm.data_prep.in9.report import REPORT_FILE, format_report_table
+from clad_mm.data_prep.in9.selection import assign_subsets, box_in_crop
+from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
+from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
 
 _spec = importlib.util.spec_from_file_location(
     'fake_imagenet', osp.join(osp.dirname(__file__), 'fake_imagenet.py')
@@ -40,6 +41,7 @@ CLASS_FOLDERS = [
     '08_fish',
 ]
 VAL_PER_CLASS = 2
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 @pytest.fixture(scope='module')
@@ -268,6 +270,91 @@ def test_resume_skips_decided_and_written_images(built, tmp_path):
             workers=1,
             show_progress=False,
         )
+
+
+# Runs prepare_in9 with os.replace patched to SIGKILL the process at the third
+# training image it would move into place: the image's temporary is written,
+# nothing after it runs (no finally clause, no cleanup), as with a real kill.
+_KILLED_BUILD = """
+import os, signal, sys
+from clad_mm.data_prep.in9.build import prepare_in9
+
+real_replace = os.replace
+moved = 0
+
+
+def replace_or_die(source, destination, *args, **kwargs):
+    global moved
+    if os.sep.join(('', 'original', 'train', '')) in destination:
+        moved += 1
+        if moved == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+    real_replace(source, destination, *args, **kwargs)
+
+
+os.replace = replace_or_die
+train_root, bbox_root, out_root, synsets_file, val_per_class = sys.argv[1:]
+prepare_in9(
+    train_root, bbox_root, out_root, synsets_file=synsets_file,
+    val_per_class=int(val_per_class), workers=1, show_progress=False,
+)
+"""
+
+
+def _files_below(root):
+    return sorted(
+        osp.relpath(osp.join(folder, name), root)
+        for folder, _, names in os.walk(root)
+        for name in names
+    )
+
+
+def test_a_killed_build_leaves_only_dot_temporaries_and_resumes(built, tmp_path):
+    fake, reference_root, _ = built
+    out_root = str(tmp_path / 'in9')
+    arguments = [
+        fake['train_root'],
+        fake['bbox_root'],
+        out_root,
+        fake['synsets_file'],
+        str(VAL_PER_CLASS),
+    ]
+    killed = subprocess.run(
+        [sys.executable, '-c', _KILLED_BUILD, *arguments],
+        env={**os.environ, 'PYTHONPATH': REPO_ROOT},
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    # Two training images per class: the kill struck at the first image of
+    # class 01 and left its temporary, as a dot file that the datasets'
+    # listings ignore, alone in the class folder.
+    (temporary,) = [name for name in _files_below(out_root) if '.tmp' in name]
+    assert temporary.startswith(osp.join('original', 'train', CLASS_FOLDERS[1], '.'))
+    assert len(os.listdir(osp.dirname(osp.join(out_root, temporary)))) == 1
+
+    prepare_in9(
+        fake['train_root'],
+        fake['bbox_root'],
+        out_root,
+        synsets_file=fake['synsets_file'],
+        val_per_class=VAL_PER_CLASS,
+        workers=1,
+        show_progress=False,
+    )
+    assert not [name for name in _files_below(out_root) if '.tmp' in name]
+    assert len(BGChallengeTrainDataset(data_root=out_root)) == 9 * 2
+    # The resumed build wrote what an uninterrupted one writes.
+    for view in os.listdir(reference_root):
+        reference = osp.join(reference_root, view)
+        if view.startswith('.') or not osp.isdir(reference):
+            continue
+        assert _files_below(osp.join(out_root, view)) == _files_below(reference)
+        for name in _files_below(reference):
+            with open(osp.join(reference, name), 'rb') as file:
+                expected = file.read()
+            with open(osp.join(out_root, view, name), 'rb') as file:
+                assert file.read() == expected, name
 
 
 def test_refuses_a_foreign_non_empty_output(built, tmp_path):

@@ -48,16 +48,19 @@ import torch
 from mmengine.utils import ProgressBar
 from mmpretrain.datasets.transforms import CenterCrop, ResizeEdge
 
-from clad_mm.models.stylization.adain import AdaINStylizer
-
-from .folder_layout import (
+from clad_mm.datasets.folder_layout import (
     IMAGE_EXTENSIONS,
     list_class_folders,
     list_stems,
     require_dir,
-    write_image_atomically,
 )
-from .in9_builder import read_image
+from clad_mm.models.stylization.adain import AdaINStylizer
+from clad_mm.utils.fileio import (
+    read_image,
+    remove_stale_temporaries,
+    write_image_atomically,
+    write_json_atomically,
+)
 
 FORMAT = 'stylized_split'
 
@@ -332,10 +335,10 @@ def build_stylized_split(
         styles=chosen,
     )
     os.makedirs(out_dir, exist_ok=True)
-    # Replaced in one step: a resumed run must never read a torn manifest.
-    with open(f'{manifest_file}.tmp', 'w', encoding='utf-8') as file:
-        json.dump(manifest, file, indent=1)
-    os.replace(f'{manifest_file}.tmp', manifest_file)
+    # Written atomically: a resumed run must never read a torn manifest.
+    write_json_atomically(manifest_file, manifest, indent=1)
+    # A killed run leaves the dot temporaries of its unfinished images.
+    remove_stale_temporaries(out_dir)
 
     in_dir = osp.join(root, split, subset)
     outputs = {path: osp.join(out_dir, output_relative_path(path)) for path in inputs}
@@ -386,8 +389,7 @@ def build_stylized_split(
         images_per_second=round(len(written) / seconds, 2) if written else None,
         manifest=manifest_file,
     )
-    with open(report_path(root, out_split, subset), 'w', encoding='utf-8') as file:
-        json.dump(report, file, indent=1)
+    write_json_atomically(report_path(root, out_split, subset), report, indent=1)
     return report
 
 

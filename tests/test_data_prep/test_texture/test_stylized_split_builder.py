@@ -19,16 +19,16 @@ import pytest
 import torch
 from torch import nn
 
-from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
-from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
-from clad_mm.datasets.stylized_split_builder import (
+from clad_mm.data_prep.texture.stylized_split_builder import (
     build_stylized_split,
     format_stylize_table,
     manifest_path,
 )
+from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
+from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
 from clad_mm.models.stylization.adain import AdaINStylizer
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 # (class folder, stem, height, width): two sizes, one not a multiple of 8,
 # so that the batch of inputs 2 and 3 holds both.
 INPUTS = (
@@ -184,8 +184,13 @@ def test_runs_are_identical_and_resume_rewrites_only_missing_outputs(
             path.unlink()
         else:
             os.utime(path, (1_000_000, 1_000_000))
+    # What a run killed while writing a missing output leaves behind.
+    stale = first_outputs[missing[0]]
+    stale = stale.with_name(f'.{stale.name}.tmp424242')
+    stale.write_bytes(b'half an image')
     report = build(first, weights, style_dir)
     assert report['written_now'] == 2 and report['already_complete'] == 3
+    assert not stale.exists()
     assert report['classes']['01_dog'] == dict(images=2, written_now=1)
     for name, path in output_files(first).items():
         assert path.read_bytes() == contents[name], name

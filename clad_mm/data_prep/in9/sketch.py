@@ -6,9 +6,9 @@ sketches of the 1000 ImageNet-1k classes, about 50 per class, as
 ``sketch/<wnid>/<name>.JPEG``; the sorted WordNet ids give the ImageNet class
 indices. A sketch has the object's shape and no texture, so CLAD (BMVC 2022,
 Table 7) measures S-CLAD's texture debiasing by the accuracy on the sketches
-of the 370 ImageNet classes mapped to IN-9 (DESIGN.md §4, the mapping of
-:mod:`clad_mm.evaluation.imagenet_to_in9`); the 630 other classes are
-skipped.
+of the 370 ImageNet classes mapped to IN-9 (the map of the Background
+Challenge's evaluation code, :mod:`clad_mm.datasets.categories`); the 630
+other classes are skipped.
 
 Each kept sketch is brought to the IN-9 test images' geometry the way those
 were made: the short side resized to 256 (bilinear), then a centre crop of
@@ -35,22 +35,18 @@ from collections import Counter
 import numpy as np
 from mmpretrain.datasets.transforms import CenterCrop, ResizeEdge
 
-from .folder_layout import (
-    IMAGE_EXTENSIONS,
-    list_stems,
-    require_dir,
-    write_image_atomically,
-)
-from .in9_builder import (
-    CLASS_FOLDERS,
-    CROP_SIZE,
-    RESIZE_SHORT_SIDE,
-    in9_synset_labels,
+from clad_mm.datasets.categories import IN9_CLASS_FOLDERS
+from clad_mm.datasets.folder_layout import IMAGE_EXTENSIONS, list_stems, require_dir
+from clad_mm.utils.fileio import (
     read_image,
-    read_synset_order,
-    run_parallel,
-    synset_order_from_folders,
+    remove_stale_temporaries,
+    write_image_atomically,
+    write_json_atomically,
 )
+
+from .candidates import in9_synset_labels, read_synset_order, synset_order_from_folders
+from .parallel import run_parallel
+from .selection import CROP_SIZE, RESIZE_SHORT_SIDE
 
 SPLIT = 'sketch'
 SUBSET = 'val'
@@ -139,7 +135,7 @@ def sketch_tasks(
     """
     tasks = []
     for wnid in sorted(synset_labels):
-        folder = CLASS_FOLDERS[synset_labels[wnid]]
+        folder = IN9_CLASS_FOLDERS[synset_labels[wnid]]
         files = list_stems(osp.join(sketch_dir, wnid), IMAGE_EXTENSIONS)
         for stem in sorted(files):
             tasks.append(
@@ -247,9 +243,9 @@ def prepare_in9_sketch(
     split_dir = osp.join(test_root, SPLIT)
     _check_split_folder(split_dir, state)
     tasks = sketch_tasks(sketch_dir, test_root, synset_labels, size)
-    os.makedirs(split_dir, exist_ok=True)
-    with open(osp.join(split_dir, STATE_FILE), 'w', encoding='utf-8') as file:
-        json.dump(state, file, indent=2)
+    write_json_atomically(osp.join(split_dir, STATE_FILE), state, indent=2)
+    # A killed run leaves the dot temporaries of its unfinished images.
+    remove_stale_temporaries(split_dir)
 
     pending = [task for task in tasks if not osp.isfile(task['output'])]
     outcomes = Counter()
@@ -259,7 +255,7 @@ def prepare_in9_sketch(
         if result['outcome'] == 'failed':
             failed.append(dict(path=result['path'], error=result['error']))
     images = Counter(task['class_folder'] for task in tasks)
-    synsets = Counter(CLASS_FOLDERS[label] for label in synset_labels.values())
+    synsets = Counter(IN9_CLASS_FOLDERS[label] for label in synset_labels.values())
     classes = {
         folder: dict(
             synsets=synsets[folder],
@@ -267,7 +263,7 @@ def prepare_in9_sketch(
             written_now=outcomes[(folder, 'written')],
             failed=outcomes[(folder, 'failed')],
         )
-        for folder in CLASS_FOLDERS
+        for folder in IN9_CLASS_FOLDERS
     }
     report = dict(
         format=FORMAT,
@@ -277,15 +273,14 @@ def prepare_in9_sketch(
         synsets_mapped=len(synset_labels),
         missing_synset_folders=missing,
         images=len(tasks),
-        written_now=sum(outcomes[(f, 'written')] for f in CLASS_FOLDERS),
+        written_now=sum(outcomes[(f, 'written')] for f in IN9_CLASS_FOLDERS),
         already_complete=len(tasks) - len(pending),
         failed=failed,
         classes=classes,
         workers=workers,
         seconds=round(time.perf_counter() - start, 3),
     )
-    with open(osp.join(split_dir, REPORT_FILE), 'w', encoding='utf-8') as file:
-        json.dump(report, file, indent=1)
+    write_json_atomically(osp.join(split_dir, REPORT_FILE), report, indent=1)
     return report
 
 

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 #: ImageNet class index of one populated synset per IN-9 class, in IN-9
-#: label order (DESIGN.md §4), and two unmapped ones.
+#: label order (the Background Challenge's map), and two unmapped ones.
 IN9_SYNSET_INDICES = (151, 7, 407, 33, 269, 300, 401, 365, 0)
 UNMAPPED_SYNSET_INDICES = (171, 999)
 GOOD_PER_CLASS = 4

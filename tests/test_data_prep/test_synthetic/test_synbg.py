@@ -1,4 +1,4 @@
-"""Tests of the SynBG generator (clad_mm/datasets/synbg.py) and its CLI."""
+"""Tests of the SynBG generator (clad_mm/data_prep/synthetic/synbg.py) and its CLI."""
 
 import os
 import os.path as osp
@@ -10,7 +10,7 @@ import mmengine
 import numpy as np
 import pytest
 
-from clad_mm.datasets.synbg import (
+from clad_mm.data_prep.synthetic.synbg import (
     CLASSES,
     MANIFEST_FILE,
     META_FILE,
@@ -18,8 +18,7 @@ from clad_mm.datasets.synbg import (
     read_synbg_meta,
 )
 
-# CLAD's training folders and the Background Challenge's test splits
-# (DESIGN.md §4).
+# CLAD's training folders and the Background Challenge's test splits.
 EXPECTED_TRAIN_FOLDERS = ('original', 'fg_mask', 'fg_grabcut', 'only_bg_t')
 EXPECTED_TEST_SPLITS = (
     'original',
@@ -31,7 +30,7 @@ EXPECTED_TEST_SPLITS = (
     'mixed_rand',
     'mixed_next',
 )
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 TINY = dict(image_size=32, train_per_class=3, test_per_class=3, show_progress=False)
 # JPEG (quality 95, chroma subsampled) smears colour across edges: pixel
 # checks skip a band this wide around the mask border and allow this much

@@ -3,7 +3,8 @@
 :func:`make_masks` segments every image of a folder-per-class tree
 (``IMG_ROOT/[<split>/]<class>/<stem>.<ext>``) with the ImageNet-9 recipe of
 the Background Challenge (Xiao et al., ICLR 2021), which CLAD (BMVC 2022)
-trains on, and writes the training views in CLAD's layout (DESIGN.md §4)::
+trains on, and writes the training views in CLAD's layout (the folders
+that :class:`BGChallengeTrainDataset` reads beside ``original/``)::
 
     OUT_ROOT/fg_mask/<rel>/<stem>.png       0 / 255 mask
     OUT_ROOT/only_bg_t/<rel>/<stem>.<ext>   object box filled with tiles
@@ -15,6 +16,7 @@ so that :class:`BGChallengeTrainDataset` reads them with
 against ground-truth masks (IoU and coverage, per class and overall).
 """
 
+import json
 import multiprocessing
 import os
 import os.path as osp
@@ -22,12 +24,18 @@ import time
 from dataclasses import asdict, dataclass
 
 import cv2
-import mmcv
-import mmengine
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from .folder_layout import IMAGE_EXTENSIONS, MASK_EXTENSIONS
+from clad_mm.datasets.folder_layout import IMAGE_EXTENSIONS, MASK_EXTENSIONS
+from clad_mm.datasets.transforms.load_foreground_mask import LoadForegroundMask
+from clad_mm.utils.fileio import (
+    read_image,
+    remove_stale_temporaries,
+    write_image_atomically,
+    write_json_atomically,
+)
+
 from .foreground_masks import (
     center_box,
     fill_box_with_background_tiles,
@@ -38,13 +46,11 @@ from .foreground_masks import (
     only_fg_image,
     read_voc_boxes,
 )
-from .synbg import JPEG_PARAMS
-from .transforms.load_foreground_mask import LoadForegroundMask
 
 METHODS = ('grabcut-bbox', 'grabcut-center', 'rembg')
 OUTPUT_FOLDERS = ('fg_mask', 'only_bg_t', 'fg_grabcut')
 REPORT_FILE = 'make_masks_report.json'
-#: DESIGN.md §4: masks under 10 % of the box are rejected.
+#: The Background Challenge's recipe rejects masks under 10 % of the box.
 DEFAULT_MIN_MASK_SHARE = 0.1
 REMBG_MODEL = 'u2net'
 _REMBG_HELP = (
@@ -216,19 +222,15 @@ def rembg_mask(image_bgr: np.ndarray, session) -> np.ndarray:
     return (alpha > 127).astype(np.uint8)
 
 
-def _read_image(path: str) -> np.ndarray:
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f'cannot decode {path}: corrupt or not an image')
-    return image
-
-
 def _outputs_valid(paths: dict, height: int, width: int) -> bool:
     for path in paths.values():
         if not osp.isfile(path):
             return False
-        decoded = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-        if decoded is None or decoded.shape[:2] != (height, width):
+        try:
+            decoded = read_image(path, 'unchanged')
+        except ValueError:
+            return False
+        if decoded.shape[:2] != (height, width):
             return False
     return True
 
@@ -281,16 +283,6 @@ def _annotated_box(boxes_dir: str, relative: str, width: int, height: int):
     return box
 
 
-def _write_atomically(image: np.ndarray, path: str) -> None:
-    # A run stopped mid-write leaves a dot file, which listing ignores,
-    # rather than a truncated output that looks complete.
-    folder, name = osp.split(path)
-    temporary = osp.join(folder, f'.{name}.{os.getpid()}.tmp{osp.splitext(name)[1]}')
-    is_jpeg = osp.splitext(name)[1].lower() in ('.jpg', '.jpeg')
-    mmcv.imwrite(image, temporary, JPEG_PARAMS if is_jpeg else None)
-    os.replace(temporary, path)
-
-
 def process_image(job: MaskJob, relative: str, rembg_session=None) -> dict:
     """Segments one image and writes its three outputs.
 
@@ -309,16 +301,16 @@ def process_image(job: MaskJob, relative: str, rembg_session=None) -> dict:
     start = time.perf_counter()
     result = {'path': relative}
     try:
-        image = _read_image(osp.join(job.img_root, relative))
+        image = read_image(osp.join(job.img_root, relative))
         paths = output_paths(job.out_root, relative)
         if _outputs_valid(paths, *image.shape[:2]):
             result['status'] = 'skipped_existing'
         else:
             mask, tile_box = _segment(image, job, relative, rembg_session)
             background = fill_box_with_background_tiles(image, tile_box)
-            _write_atomically(mask * np.uint8(255), paths['fg_mask'])
-            _write_atomically(background, paths['only_bg_t'])
-            _write_atomically(only_fg_image(image, mask), paths['fg_grabcut'])
+            write_image_atomically(paths['fg_mask'], mask * np.uint8(255))
+            write_image_atomically(paths['only_bg_t'], background)
+            write_image_atomically(paths['fg_grabcut'], only_fg_image(image, mask))
             result['status'] = 'written'
     except MaskRejected as rejection:
         result.update(status='rejected', rule=rejection.rule, reason=rejection.reason)
@@ -374,7 +366,8 @@ def _check_roots(job: MaskJob) -> None:
             )
     report_path = osp.join(job.out_root, REPORT_FILE)
     if osp.isfile(report_path):
-        previous = mmengine.load(report_path).get('parameters')
+        with open(report_path, encoding='utf-8') as file:
+            previous = json.load(file).get('parameters')
         if previous is not None and previous != job.parameters():
             raise ValueError(
                 f'{job.out_root} holds masks made with {previous}, not '
@@ -387,7 +380,8 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
     """Segments every image below ``job.img_root``; resumable.
 
     An image whose three outputs already exist and decode with its size is
-    skipped, so an interrupted run can simply be restarted. The report,
+    skipped, so an interrupted run can simply be restarted; the temporaries
+    a killed run left in the output folders are deleted first. The report,
     also written to ``OUT_ROOT/make_masks_report.json``, lists every image
     that was rejected or failed, and every file that is not an image.
 
@@ -407,6 +401,9 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
         FileNotFoundError, ValueError: For unusable roots or options.
     """
     _check_roots(job)
+    # A killed run leaves the dot temporaries of its unfinished writes.
+    for folder in OUTPUT_FOLDERS:
+        remove_stale_temporaries(osp.join(job.out_root, folder))
     images, others = list_images(job.img_root)
     if not images:
         raise FileNotFoundError(f'{job.img_root} holds no image {IMAGE_EXTENSIONS}')
@@ -436,8 +433,7 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
     if progress:
         print()
     report = _summarise(job, results, others, time.perf_counter() - start)
-    mmengine.mkdir_or_exist(job.out_root)
-    mmengine.dump(report, osp.join(job.out_root, REPORT_FILE), indent=1)
+    write_json_atomically(osp.join(job.out_root, REPORT_FILE), report, indent=1)
     return report
 
 

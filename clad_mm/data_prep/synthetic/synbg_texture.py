@@ -1,9 +1,9 @@
 """SynBG texture variant: a weight-free texture-bias data set for S-CLAD.
 
-S-CLAD (the texture variant of CLAD, BMVC 2022; DESIGN.md §2) is evaluated
+S-CLAD (the texture variant of CLAD, BMVC 2022) is evaluated
 on Stylized ImageNet-9 and ImageNet-9-Sketch, which need AdaIN weights and
 ImageNet-Sketch. This generator stands in for them where nothing can be
-downloaded, as SynBG (:mod:`clad_mm.datasets.synbg`) does for the
+downloaded, as SynBG (:mod:`clad_mm.data_prep.synthetic.synbg`) does for the
 Background Challenge. Every image shows one of nine solid shapes (the
 label; :data:`CLASSES`) drawn as in a colouring book: a thin dark ink
 outline (the shape's contour) filled with a texture of one of nine texture
@@ -59,24 +59,21 @@ import os.path as osp
 from dataclasses import dataclass
 
 import cv2
-import mmcv
-import mmengine
 import numpy as np
 from mmengine.utils import ProgressBar
 
+from clad_mm.datasets.transforms.foreground_paste import hard_paste
+from clad_mm.utils.fileio import write_image_atomically
+
+from .generated_set import GeneratedSetLayout, generate_set, read_generated_set_meta
 from .synbg import (
     BACKGROUND_FAMILIES,
-    GeneratedSetLayout,
     draw_correlated_label,
     draw_other,
     draw_shape,
-    finish_generated_set,
-    prepare_out_dir,
-    read_synbg_meta,
     render_background,
     shape_name,
 )
-from .transforms.foreground_paste import hard_paste
 
 #: SynBG's shapes without the two whose outline is ambiguous: a ring is itself
 #: a thin closed stroke, the outline of any round shape, and a crescent is a
@@ -108,7 +105,8 @@ SYNBG_TEXTURE_LAYOUT = GeneratedSetLayout(
     version=2,
     meta_file=META_FILE,
     manifest_file=MANIFEST_FILE,
-    owned_entries=(*TRAIN_FOLDERS, 'test_set', MANIFEST_FILE, META_FILE),
+    train_folders=TRAIN_FOLDERS,
+    test_splits=TEST_SPLITS,
 )
 
 # Distinguishes the random streams of the two splits.
@@ -270,15 +268,6 @@ def _validate_arguments(
         )
 
 
-def _expected_counts(parameters: dict) -> dict:
-    num_train = parameters['train_per_class'] * len(CLASSES)
-    num_test = parameters['test_per_class'] * len(CLASSES)
-    counts = {osp.join(folder, 'train'): num_train for folder in TRAIN_FOLDERS}
-    for split in (*TEST_SPLITS, 'fg_mask'):
-        counts[osp.join('test_set', split, 'val')] = num_test
-    return counts
-
-
 def read_synbg_texture_meta(out_dir: str) -> dict | None:
     """Meta data of a complete SynBG texture set, or None if there is none.
 
@@ -291,7 +280,7 @@ def read_synbg_texture_meta(out_dir: str) -> dict | None:
     Returns:
         dict | None: The content of ``synbg_texture_meta.json``.
     """
-    return read_synbg_meta(out_dir, SYNBG_TEXTURE_LAYOUT)
+    return read_generated_set_meta(out_dir, SYNBG_TEXTURE_LAYOUT)
 
 
 def generate_synbg_texture(
@@ -343,30 +332,28 @@ def generate_synbg_texture(
         'seed': seed,
         'texture_correlation': texture_correlation,
     }
-    if prepare_out_dir(out_dir, parameters, overwrite, SYNBG_TEXTURE_LAYOUT):
-        meta = read_synbg_texture_meta(out_dir)
-        return {**meta, 'out_dir': out_dir, 'generated': False}
-
     num_train = train_per_class * len(CLASSES)
     num_test = test_per_class * len(CLASSES)
-    progress = ProgressBar(num_train + num_test) if show_progress else None
-    manifest = {
-        'train': _write_train_split(out_dir, parameters, progress),
-        'test': _write_test_splits(out_dir, parameters, progress),
-    }
-    if progress:
-        print()
-    return finish_generated_set(
+
+    def write_images(progress: ProgressBar | None) -> dict:
+        return {
+            'train': _write_train_split(out_dir, parameters, progress),
+            'test': _write_test_splits(out_dir, parameters, progress),
+        }
+
+    return generate_set(
         out_dir,
         SYNBG_TEXTURE_LAYOUT,
-        manifest,
+        parameters,
+        overwrite,
+        show_progress,
+        num_train + num_test,
+        write_images,
         {
-            'parameters': parameters,
             'classes': list(CLASSES),
             'texture_families': list(TEXTURE_FAMILIES),
             'num_train': num_train,
             'num_test': num_test,
-            'files_per_folder': _expected_counts(parameters),
         },
     )
 
@@ -408,7 +395,7 @@ def _write_train_split(
             'only_texture': shape.texture,
         }
         for folder, view in views.items():
-            mmcv.imwrite(view, osp.join(out_dir, folder, relative))
+            write_image_atomically(osp.join(out_dir, folder, relative), view)
         entries.append(_manifest_entry(stem, shape))
         if progress:
             progress.update()
@@ -439,10 +426,11 @@ def _write_test_splits(
         }
         relative = osp.join('val', CLASSES[label], stem)
         for split, view in views.items():
-            mmcv.imwrite(view, osp.join(test_root, split, relative) + '.png')
-        mask_path = osp.join(test_root, 'fg_mask', relative) + '.npy'
-        mmengine.mkdir_or_exist(osp.dirname(mask_path))
-        np.save(mask_path, shape.mask.astype(np.uint8))
+            write_image_atomically(osp.join(test_root, split, relative) + '.png', view)
+        write_image_atomically(
+            osp.join(test_root, 'fg_mask', relative) + '.npy',
+            shape.mask.astype(np.uint8),
+        )
         entry = _manifest_entry(stem, shape)
         entry['random_texture'] = {'texture_label': conflict_label}
         entry['only_texture'] = {'texture_label': label}

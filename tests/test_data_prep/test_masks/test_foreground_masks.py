@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from clad_mm.datasets.foreground_masks import (
+from clad_mm.data_prep.masks.foreground_masks import (
     center_box,
     fill_box_with_background_tiles,
     grabcut_mask,
@@ -17,7 +17,7 @@ from clad_mm.datasets.foreground_masks import (
     only_fg_image,
     read_voc_boxes,
 )
-from clad_mm.datasets.mask_folder import (
+from clad_mm.data_prep.masks.mask_folder import (
     compare_mask_folders,
     find_box_file,
     format_mask_quality_table,
