@@ -1,4 +1,4 @@
-"""Tests of clad_mm/datasets/foreground_masks.py and mask_folder.py."""
+"""Tests of clad_mm/data_prep/masks/foreground_masks.py and mask_folder.py."""
 
 import os
 import os.path as osp
