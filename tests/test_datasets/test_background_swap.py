@@ -252,3 +252,12 @@ def test_pool_not_matching_the_dataset_classes_is_an_error(tmp_path):
     results = anchor_results(label=3)
     with pytest.raises(ValueError, match='gt_label 3 .* has 3 class folders'):
         swap(results)
+
+
+def test_an_undecodable_donor_names_its_file(tmp_path):
+    pool = make_pool(tmp_path, folders=('00_a', '01_b'))
+    for path in (tmp_path / '00_a').iterdir():
+        path.write_bytes(b'not an image')
+    swap = build(pool)
+    with pytest.raises(ValueError, match=r'background donor .*00_a.*cannot be decoded'):
+        swap.transform(anchor_results(label=1))

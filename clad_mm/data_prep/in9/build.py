@@ -15,19 +15,10 @@ The build runs in two passes over a process pool, both resumable:
 - *write*: once every image is decided, a seeded, deterministic draw over
   the sorted kept images picks the validation images (and, with
   ``balanced``, exactly ``per_class`` training images per class) and every
-  view is written::
-
-    OUT_ROOT/
-      original/{train,val}/<class>/<stem>.JPEG    224 px crop
-      fg_mask/train/<class>/<stem>.png            0 or 255
-      fg_mask/val/<class>/<stem>.npy              0 or 1, as the test release
-      only_bg_t/{train,val}/<class>/<stem>.JPEG   box filled with tiles
-      only_fg/train/<class>/<stem>.JPEG           object on black
-      mixed_rand/{train,val}/<class>/<stem>.JPEG  object on another ONLY-BG-T
-      mixed_same/val/..., mixed_next/val/...
-      prepare_in9_state.json                      marks a prepare_in9 output
-      prepare_in9_report.json                     counts, rejections, errors
-                                                  (:mod:`.report`)
+  view is written (the output tree is listed in :mod:`.writing`), with
+  ``prepare_in9_state.json`` marking the folder as a prepare_in9 output and
+  ``prepare_in9_report.json`` holding counts, rejections and errors
+  (:mod:`.report`).
 
 Class folders are ``00_dog`` ... ``08_fish``. A mixed view pastes the
 object (its GrabCut mask) at its own place on the ONLY-BG-T of a donor: a

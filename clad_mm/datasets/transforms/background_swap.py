@@ -45,8 +45,8 @@ class BackgroundSwap(MaskedSwap):
       any image found under the pool folder (recursively, no labels);
       ``pos_bg_label`` is -1 (``UNLABELLED_BACKGROUND``).
 
-    The donor is decoded with ``cv2.imread`` (``IMREAD_COLOR``, so BGR like
-    ``LoadImageFromFile``'s default) and, if its size differs from the
+    The donor is decoded BGR (``clad_mm.utils.fileio.read_image``), like
+    ``LoadImageFromFile``'s default, and, if its size differs from the
     anchor's, resized to it with ``cv2.resize`` (bilinear, aspect ratio not
     kept; ImageNet-9 and SynBG images all have one size, so this is the
     exception). Decoded donors are not cached: draws are uniform over the

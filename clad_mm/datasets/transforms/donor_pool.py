@@ -16,6 +16,8 @@ import os.path as osp
 import cv2
 import numpy as np
 
+from clad_mm.utils.fileio import read_image
+
 from ..folder_layout import (
     IMAGE_EXTENSIONS,
     list_class_folders,
@@ -146,7 +148,7 @@ class DonorPool:
     def read(self, path: str, height: int, width: int, dtype) -> np.ndarray:
         """Reads a donor as a BGR image of the given size and dtype.
 
-        The file is decoded with ``cv2.imread`` (``IMREAD_COLOR``, so BGR
+        The file is decoded by :func:`clad_mm.utils.fileio.read_image` (BGR
         like ``LoadImageFromFile``'s default) and, if its size differs,
         resized with ``cv2.resize`` (bilinear, aspect ratio not kept).
         Donors are not cached: draws are uniform over the whole pool, so a
@@ -163,14 +165,13 @@ class DonorPool:
             np.ndarray: ``height``×``width``×3 BGR image.
 
         Raises:
-            ValueError: If the file cannot be decoded.
+            ValueError: Naming the file and the donor kind, if it is missing
+                or cannot be decoded.
         """
-        donor = cv2.imread(path, cv2.IMREAD_COLOR)
-        if donor is None:
-            raise ValueError(
-                f'Cannot decode {self.kind} {path}: the file is missing, '
-                'corrupt or not an image'
-            )
+        try:
+            donor = read_image(path)
+        except ValueError as error:
+            raise ValueError(f'{self.kind} donor {error}') from None
         if donor.shape[:2] != (height, width):
             donor = cv2.resize(donor, (width, height), interpolation=cv2.INTER_LINEAR)
         return donor.astype(dtype, copy=False)
