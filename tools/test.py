@@ -22,7 +22,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 # Python puts this script's folder, tools/, first on sys.path.
-from tool_utils import apply_launcher_and_work_dir, set_dataloader_defaults
+from tool_utils import apply_launcher_and_work_dir, run_tool, set_dataloader_defaults
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.apis import read_checkpoint, require_checkpoint_fits
@@ -186,4 +186,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -5,11 +5,43 @@ Tools outside ``tools/`` itself (``tools/analysis``, ``tools/data``) put
 """
 
 import argparse
+import os
 import os.path as osp
 import sys
 import time
 
 import torch
+
+from clad_mm.utils.errors import DEBUG_VARIABLE, UserError, user_message
+
+
+def run_tool(main, *args) -> None:
+    """Runs a tool's ``main``, stating a user mistake in one line.
+
+    A :class:`~clad_mm.utils.errors.UserError` ends the program with exit
+    status 1 and ``<tool>: error: <message>`` on stderr, without a
+    traceback (set ``CLAD_MM_DEBUG=1`` to get one); an interruption ends it
+    with status 130 and one line. Any other exception is a defect and keeps
+    its traceback.
+
+    Args:
+        main (Callable): The tool's entry point.
+        *args: Its arguments.
+    """
+    tool = osp.basename(sys.argv[0]) or 'clad_mm'
+    debug = os.environ.get(DEBUG_VARIABLE, '') not in ('', '0')
+    try:
+        main(*args)
+    except UserError as error:
+        if debug:
+            raise
+        print(f'{tool}: error: {user_message(error)}', file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f'{tool}: interrupted', file=sys.stderr)
+        sys.exit(130)
 
 
 def apply_launcher_and_work_dir(cfg, launcher: str, work_dir, config_path: str):

@@ -1,5 +1,7 @@
-"""Utilities of clad_mm: the one image reader and atomic writer."""
+"""Utilities of clad_mm: the user-mistake exceptions, the one image reader and
+atomic writer."""
 
+from .errors import MissingFileError, OutputExistsError, UserError, user_message
 from .fileio import (
     JPEG_PARAMS,
     JPEG_QUALITY,
@@ -12,6 +14,10 @@ from .fileio import (
 )
 
 __all__ = [
+    'MissingFileError',
+    'OutputExistsError',
+    'UserError',
+    'user_message',
     'JPEG_PARAMS',
     'JPEG_QUALITY',
     'encode_image',

@@ -45,6 +45,10 @@ from mmpretrain.registry import TRANSFORMS
 from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.datasets import BGChallengeTrainDataset
 
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import run_tool
+
 _WARMUP_SAMPLES = 10
 
 
@@ -327,4 +331,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -64,6 +64,10 @@ from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import run_tool
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_clad.py')
 #: The data preprocessor whose batches hold a third view, the style images.
@@ -445,4 +449,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -38,6 +38,7 @@ from tool_utils import (
     add_model_analysis_arguments,
     check_model_analysis_arguments,
     positive_int,
+    run_tool,
 )
 
 ANALYSIS_NAME = 'bg_challenge_adversarial'
@@ -108,4 +109,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 
 from clad_mm.analysis.comparison import (
     comparison_columns,
@@ -39,6 +40,10 @@ from clad_mm.analysis.shape_bias import (
 )
 from clad_mm.visualization.mixed_scatter_plot import plot_mixed_same_vs_rand
 from clad_mm.visualization.shape_bias_plot import plot_shape_bias
+
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import run_tool
 
 OUTPUT_NAMES = (
     'comparison.md',
@@ -137,4 +142,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -37,7 +37,11 @@ from clad_mm.datasets import BGChallengeTestDataset
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import add_model_analysis_arguments, check_model_analysis_arguments
+from tool_utils import (
+    add_model_analysis_arguments,
+    check_model_analysis_arguments,
+    run_tool,
+)
 
 ANALYSIS_NAME = 'positional_shift'
 
@@ -139,4 +143,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -49,6 +49,10 @@ from clad_mm.analysis.smooth_grad import (
 from clad_mm.apis.classifier_loading import load_classifier
 from clad_mm.visualization.saliency import GridCell, plot_saliency_grid
 
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import run_tool
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     """Parses and checks the command line.
@@ -324,4 +328,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

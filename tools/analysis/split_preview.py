@@ -23,6 +23,10 @@ except ImportError:
 
 from clad_mm.visualization import plot_split_preview
 
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import run_tool
+
 
 def parse_args(argv=None):
     """Parses the command line.
@@ -59,4 +63,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

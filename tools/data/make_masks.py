@@ -33,6 +33,11 @@ from clad_mm.data_prep.masks.mask_folder import (
     make_masks,
 )
 
+# tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_utils import run_tool
+
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     """Parses the command line.
@@ -117,4 +122,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -35,7 +35,7 @@ from clad_mm.data_prep.texture.stylized_split_builder import (
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import positive_int
+from tool_utils import positive_int, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -133,4 +133,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

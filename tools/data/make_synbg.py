@@ -27,7 +27,7 @@ from clad_mm.data_prep.synthetic.synbg import (
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import generate_synthetic_set, synthetic_set_parser
+from tool_utils import generate_synthetic_set, run_tool, synthetic_set_parser
 
 
 def parse_args(argv=None):
@@ -60,4 +60,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -28,7 +28,7 @@ from clad_mm.data_prep.in9.sketch import (
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import positive_int
+from tool_utils import positive_int, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -99,4 +99,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
