@@ -16,17 +16,29 @@ import sys
 from copy import deepcopy
 
 import mmengine
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import ConfigDict
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 # Python puts this script's folder, tools/, first on sys.path.
-from tool_utils import apply_launcher_and_work_dir, run_tool, set_dataloader_defaults
+from tool_utils import (
+    ConfigOptionsAction,
+    add_run_checks_hook,
+    apply_launcher_and_work_dir,
+    check_config_keys,
+    load_config,
+    merge_config_options,
+    registry_errors_named,
+    require_writable_work_dir,
+    run_tool,
+    set_dataloader_defaults,
+)
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.apis import read_checkpoint, require_checkpoint_fits
 from clad_mm.evaluation import format_split_table
+from clad_mm.utils.errors import UserError
 from clad_mm.visualization import plot_split_accuracies
 
 
@@ -46,7 +58,7 @@ def parse_args():
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=ConfigOptionsAction,
         help='override config settings, e.g. '
         'test_dataloader.dataset.data_root=data/bg_challenge',
     )
@@ -127,9 +139,9 @@ def merge_args(cfg, args):
 
     if args.show or args.show_dir is not None:
         if 'visualization' not in cfg.default_hooks:
-            raise KeyError(
-                '--show/--show-dir need default_hooks.visualization='
-                "dict(type='VisualizationHook') in the config"
+            raise UserError(
+                f'--show/--show-dir need default_hooks.visualization='
+                f"dict(type='VisualizationHook') in the config {args.config}"
             )
         visualization = cfg.default_hooks.visualization
         visualization.enable = True
@@ -142,7 +154,7 @@ def merge_args(cfg, args):
         add_flip_tta(cfg)
 
     if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_config_options(cfg, args.cfg_options, args.config)
 
     set_dataloader_defaults(cfg, 'test_dataloader', pin_memory=not args.no_pin_memory)
     return cfg
@@ -150,11 +162,16 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
+    cfg = load_config(args.config)
+    check_config_keys(cfg, args.config)
+    cfg = merge_args(cfg, args)
+    add_run_checks_hook(cfg)
+    require_writable_work_dir(cfg.work_dir)
+    with registry_errors_named(args.config):
+        if 'runner_type' in cfg:
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
     try:
         state_dict, _ = read_checkpoint(args.checkpoint)
         require_checkpoint_fits(runner.model, state_dict, args.checkpoint, args.config)
@@ -164,7 +181,8 @@ def main():
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
 
-    metrics = runner.test()
+    with registry_errors_named(args.config):
+        metrics = runner.test()
 
     if args.out and args.out_item == 'metrics':
         mmengine.dump(metrics, args.out)

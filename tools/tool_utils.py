@@ -5,14 +5,28 @@ Tools outside ``tools/`` itself (``tools/analysis``, ``tools/data``) put
 """
 
 import argparse
+import difflib
+import inspect
 import os
 import os.path as osp
+import re
 import sys
+import tempfile
 import time
+import traceback
+from contextlib import contextmanager
 
 import torch
+from mmengine.config import Config, DictAction
 
-from clad_mm.utils.errors import DEBUG_VARIABLE, UserError, user_message
+from clad_mm.utils.errors import (
+    DEBUG_VARIABLE,
+    MissingFileError,
+    UserError,
+    user_message,
+)
+
+_REGISTRY_MISS = re.compile(r'^(\S+) is not in the (\S+) registry')
 
 
 def run_tool(main, *args) -> None:
@@ -201,11 +215,10 @@ def synthetic_set_parser(
     return parser
 
 
-def generate_synthetic_set(tool: str, set_name: str, generate, **kwargs) -> None:
+def generate_synthetic_set(set_name: str, generate, **kwargs) -> None:
     """Runs a generator, reporting what it wrote or that nothing was needed.
 
     Args:
-        tool (str): The tool's name, prefixed to errors.
         set_name (str): The data set's name in the report, e.g. ``'SynBG'``.
         generate (Callable): The generator, e.g. ``generate_synbg``; it
             returns a summary with ``num_train``, ``num_test`` and
@@ -213,10 +226,7 @@ def generate_synthetic_set(tool: str, set_name: str, generate, **kwargs) -> None
         **kwargs: Its arguments, ``out_dir`` included.
     """
     start = time.perf_counter()
-    try:
-        summary = generate(**kwargs)
-    except (FileExistsError, NotADirectoryError, ValueError) as error:
-        sys.exit(f'{tool}: {error}')
+    summary = generate(**kwargs)
     counts = f'{summary["num_train"]} train / {summary["num_test"]} test images'
     out_dir = kwargs['out_dir']
     if summary['generated']:
@@ -227,3 +237,197 @@ def generate_synthetic_set(tool: str, set_name: str, generate, **kwargs) -> None
             f'{out_dir} already holds a complete {set_name} set ({counts}) '
             'with these parameters; nothing to do'
         )
+
+
+def runner_config_keys() -> frozenset[str]:
+    """The top-level config keys that MMEngine's Runner and the tools read.
+
+    Returns:
+        frozenset[str]: ``Runner``'s arguments (``train_cfg``, ...) and
+        ``model_wrapper_cfg``, ``runner_type``, ``tta_model``,
+        ``tta_pipeline``.
+    """
+    # Imported here: the data tools use this module without a Runner.
+    from mmengine.runner import Runner
+
+    arguments = inspect.signature(Runner.__init__).parameters
+    return frozenset(name for name in arguments if name not in ('self', 'cfg')) | {
+        'model_wrapper_cfg',
+        'runner_type',
+        'tta_model',
+        'tta_pipeline',
+    }
+
+
+def load_config(path: str) -> Config:
+    """Reads a config file, stating a missing file or a Python error in it.
+
+    Args:
+        path (str): The config file.
+
+    Returns:
+        Config: The config.
+
+    Raises:
+        MissingFileError: If the file (or a ``_base_`` file) does not exist.
+        UserError: If executing the file fails (a syntax error, a name
+            error, ...); the message names the file and the line.
+    """
+    if not osp.isfile(path):
+        raise MissingFileError(f'config {path}: no such file')
+    try:
+        return Config.fromfile(path)
+    except FileNotFoundError as error:
+        raise MissingFileError(f'config {path} cannot be loaded: {error}') from error
+    except Exception as error:  # the config is the user's Python code
+        raise UserError(
+            f'config {path} cannot be loaded: {_describe_config_error(error)}'
+        ) from error
+
+
+def _describe_config_error(error: Exception) -> str:
+    """The exception of a config file, with the line it happened at."""
+    for cause in (error, error.__context__, error.__cause__):
+        if isinstance(cause, SyntaxError) and cause.lineno is not None:
+            return f'{type(cause).__name__} at line {cause.lineno}: {cause.msg}'
+    # MMEngine executes a copy of the file with the same lines; the
+    # innermost frame outside the installed packages is the config's.
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if 'site-packages' not in frame.filename
+        and not frame.filename.startswith(sys.prefix)
+        and osp.abspath(frame.filename) != osp.abspath(__file__)
+    ]
+    line = f' at line {frames[-1].lineno}' if frames else ''
+    return f'{type(error).__name__}{line}: {error}'
+
+
+def check_config_keys(cfg, path: str) -> None:
+    """Refuses a top-level key that is a near miss of a Runner key.
+
+    A config may define its own variables (``data_root``,
+    ``train_pipeline``, ...), but ``trian_cfg`` is a typo that the Runner
+    would ignore, running with its defaults instead.
+
+    Args:
+        cfg (Config): The config.
+        path (str): Its file, for the message.
+
+    Raises:
+        UserError: Naming the key and the Runner key it resembles.
+    """
+    runner_keys = runner_config_keys()
+    for key in cfg.keys():
+        if key in runner_keys:
+            continue
+        close = difflib.get_close_matches(key, runner_keys, n=1, cutoff=0.8)
+        if close:
+            raise UserError(
+                f'config {path} has the top-level key {key!r}, which nothing '
+                f'reads; did you mean {close[0]!r}?'
+            )
+
+
+class ConfigOptionsAction(DictAction):
+    """MMEngine's ``DictAction``, refusing an item without ``=``.
+
+    MMEngine's action fails on such an item with a traceback; this one stops
+    with an argparse error (status 2) naming the item.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values or ():
+            if '=' not in item:
+                parser.error(
+                    f'{option_string} {item!r}: expected KEY=VALUE, e.g. '
+                    'train_cfg.max_epochs=2'
+                )
+        super().__call__(parser, namespace, values, option_string)
+
+
+def merge_config_options(cfg, options: dict, path: str) -> None:
+    """Merges ``--cfg-options`` into the config, refusing unknown keys.
+
+    A key whose top level is neither in the config nor a Runner key would
+    add a setting that nothing reads.
+
+    Args:
+        cfg (Config): The config to edit in place.
+        options (dict): The parsed ``--cfg-options``.
+        path (str): The config file, for the message.
+
+    Raises:
+        UserError: Naming the option and the closest top-level key.
+    """
+    known = set(cfg.keys()) | runner_config_keys()
+    for key in options:
+        top = key.split('.')[0]
+        if top not in known:
+            close = difflib.get_close_matches(top, sorted(known), n=1, cutoff=0.6)
+            hint = f'; did you mean {close[0]!r}?' if close else ''
+            raise UserError(
+                f'--cfg-options {key}: config {path} has no top-level key {top!r}{hint}'
+            )
+    cfg.merge_from_dict(options)
+
+
+def require_writable_work_dir(work_dir: str) -> None:
+    """Creates the work dir and checks that files can be written in it.
+
+    Args:
+        work_dir (str): The run's work directory.
+
+    Raises:
+        UserError: If it cannot be created or is not writable.
+    """
+    try:
+        os.makedirs(work_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=work_dir):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UserError(
+            f'work dir {work_dir} cannot be created or written to ({reason}); '
+            'choose another --work-dir'
+        ) from error
+
+
+def add_run_checks_hook(cfg) -> None:
+    """Adds :class:`~clad_mm.engine.hooks.RunChecksHook` unless present.
+
+    Args:
+        cfg (Config): The config to edit in place.
+    """
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(hook.get('type', '')).endswith('RunChecksHook') for hook in hooks):
+        hooks.append(dict(type='RunChecksHook'))
+    cfg.custom_hooks = hooks
+
+
+@contextmanager
+def registry_errors_named(config_path: str):
+    """States a ``type='...'`` that no registry knows as a user mistake.
+
+    MMEngine's registry raises a ``KeyError`` when a config names an
+    unknown type; inside this context it becomes a
+    :class:`~clad_mm.utils.errors.UserError` naming the type and the config.
+
+    Args:
+        config_path (str): The config file, for the message.
+
+    Raises:
+        UserError: For a registry miss; other errors pass unchanged.
+    """
+    try:
+        yield
+    except KeyError as error:
+        message = error.args[0] if error.args else ''
+        match = _REGISTRY_MISS.match(message) if isinstance(message, str) else None
+        if match is None:
+            raise
+        raise UserError(
+            f"config {config_path}: type='{match.group(1)}' is not in the "
+            f'{match.group(2)} registry (misspelt, or its module not imported '
+            'by custom_imports)'
+        ) from error

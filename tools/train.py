@@ -15,12 +15,22 @@ it work on today's stack and on CPU-only machines:
 import argparse
 import os
 
-from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 # Python puts this script's folder, tools/, first on sys.path.
-from tool_utils import apply_launcher_and_work_dir, run_tool, set_dataloader_defaults
+from tool_utils import (
+    ConfigOptionsAction,
+    add_run_checks_hook,
+    apply_launcher_and_work_dir,
+    check_config_keys,
+    load_config,
+    merge_config_options,
+    registry_errors_named,
+    require_writable_work_dir,
+    run_tool,
+    set_dataloader_defaults,
+)
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 
@@ -63,7 +73,7 @@ def parse_args():
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=ConfigOptionsAction,
         help='override config settings, e.g. '
         'train_dataloader.dataset.data_root=data/synbg; a list is given as '
         'key="[a,b]" or key=a,b, without white space',
@@ -107,7 +117,7 @@ def merge_args(cfg, args):
     """Merges command-line arguments into the config."""
     # Options first, so that flags such as --no-validate have the last word.
     if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_config_options(cfg, args.cfg_options, args.config)
 
     if args.no_validate:
         cfg.val_cfg = None
@@ -142,12 +152,17 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+    cfg = load_config(args.config)
+    check_config_keys(cfg, args.config)
+    cfg = merge_args(cfg, args)
+    add_run_checks_hook(cfg)
+    require_writable_work_dir(cfg.work_dir)
+    with registry_errors_named(args.config):
+        if 'runner_type' in cfg:
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
+        runner.train()
 
 
 if __name__ == '__main__':

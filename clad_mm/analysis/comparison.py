@@ -10,6 +10,7 @@ import os.path as osp
 from collections.abc import Sequence
 
 from clad_mm.datasets.folder_layout import TEXTURE_SPLITS, order_splits
+from clad_mm.utils.errors import MissingFileError, UserError
 
 METRIC_PREFIX = 'bg_challenge/'
 # The columns of CLAD's Table 2; '↓' marks columns where lower is better.
@@ -35,19 +36,19 @@ def load_result(path: str, name: str | None = None) -> dict:
         dict: ``{'name': str, 'path': str, 'metrics': {split or 'bg_gap': value}}``.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'result file {path!r} does not exist')
+        raise MissingFileError(f'result file {path!r} does not exist')
     with open(path) as f:
         try:
             content = json.load(f)
         except json.JSONDecodeError as error:
-            raise ValueError(f'{path!r} is not valid JSON: {error}') from error
+            raise UserError(f'{path!r} is not valid JSON: {error}') from error
     metrics = {
         key[len(METRIC_PREFIX) :]: float(value)
         for key, value in content.items()
         if key.startswith(METRIC_PREFIX)
     }
     if not metrics:
-        raise ValueError(
+        raise UserError(
             f'{path!r} has no "{METRIC_PREFIX}<split>" accuracies; expected the '
             'bg_challenge.json that tools/test.py writes'
         )

@@ -15,6 +15,7 @@ import mmcv
 import numpy as np
 from mmengine.utils import ProgressBar
 
+from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import read_image
 
 #: Crop positions in torchvision ``FiveCrop``'s order.
@@ -74,7 +75,7 @@ def crop_size(image_shape: Sequence[int], crop_fraction: float) -> tuple:
         least one pixel each.
     """
     if not 0 < crop_fraction <= 1:
-        raise ValueError(f'crop_fraction must be in (0, 1], got {crop_fraction}')
+        raise UserError(f'crop_fraction must be in (0, 1], got {crop_fraction}')
     height, width = image_shape[:2]
     return (
         max(1, int(round(height * crop_fraction))),
@@ -173,7 +174,7 @@ def predict_positional_views(
         ValueError: Naming the file, if an image cannot be decoded.
     """
     if len(image_paths) == 0:
-        raise ValueError('no image to classify')
+        raise UserError('no image to classify')
     progress = ProgressBar(len(image_paths)) if show_progress else None
     predictions = {view: [] for view in VIEWS}
     for start in range(0, len(image_paths), images_per_call):

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from clad_mm.apis.inference_pipeline import InferencePipeline
+from clad_mm.utils.errors import UserError
 
 SALIENCY_REDUCTIONS = ('max', 'mean')
 SALIENCY_TARGETS = ('label', 'pred')
@@ -78,9 +79,9 @@ def smooth_grad(
             with every target below ``K``.
     """
     if n_samples < 1:
-        raise ValueError(f'n_samples must be at least 1, got {n_samples}')
+        raise UserError(f'n_samples must be at least 1, got {n_samples}')
     if noise_level < 0:
-        raise ValueError(f'noise_level must be non-negative, got {noise_level}')
+        raise UserError(f'noise_level must be non-negative, got {noise_level}')
     images = images.detach()
     if not images.is_floating_point():
         images = images.float()
@@ -134,11 +135,11 @@ def saliency_map(
         ValueError: If ``reduction`` or ``clip_percentile`` is invalid.
     """
     if reduction not in SALIENCY_REDUCTIONS:
-        raise ValueError(
+        raise UserError(
             f'reduction must be one of {SALIENCY_REDUCTIONS}, got {reduction!r}'
         )
     if not 0 < clip_percentile <= 100:
-        raise ValueError(f'clip_percentile must be in (0, 100], got {clip_percentile}')
+        raise UserError(f'clip_percentile must be in (0, 100], got {clip_percentile}')
     magnitude = gradients.detach().float().abs()
     maps = magnitude.amax(1) if reduction == 'max' else magnitude.mean(1)
     # One image at a time: torch.quantile refuses inputs over 16M values.
@@ -248,7 +249,7 @@ def explain_images(
             or the model names that class differently.
     """
     if target not in SALIENCY_TARGETS:
-        raise ValueError(f'target must be one of {SALIENCY_TARGETS}, got {target!r}')
+        raise UserError(f'target must be one of {SALIENCY_TARGETS}, got {target!r}')
     pipeline = InferencePipeline(model._config)
     images = [pipeline(path)['inputs'] for path in img_paths]
     names = class_names(model)
@@ -299,19 +300,19 @@ def explain_images(
 def _checked_label(img_path, names, num_classes) -> int:
     label, folder_class = label_from_class_folder(img_path)
     if label is None:
-        raise ValueError(
+        raise UserError(
             f'the true class of {img_path!r} is unknown: its folder is not '
             'named NN_<class> (e.g. 00_dog); explain the predicted class '
             "instead (target='pred', --target pred)"
         )
     if num_classes is not None and label >= num_classes:
-        raise ValueError(
+        raise UserError(
             f'{img_path!r} is of class {label} ({folder_class}) but the model '
             f'has {num_classes} classes; explain the predicted class instead '
             "(target='pred', --target pred)"
         )
     if names is not None and names[label].lower() != folder_class.lower():
-        raise ValueError(
+        raise UserError(
             f'{img_path!r} is in folder of class {label} ({folder_class!r}) but '
             f'the model calls class {label} {names[label]!r}; the labels do not '
             "match, explain the predicted class instead (target='pred', "

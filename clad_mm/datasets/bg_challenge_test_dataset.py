@@ -4,6 +4,8 @@ from collections.abc import Sequence
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from clad_mm.utils.errors import MissingFileError, UserError
+
 from .folder_layout import (
     IMAGE_EXTENSIONS,
     KNOWN_TEST_SPLITS,
@@ -14,6 +16,7 @@ from .folder_layout import (
     require_dir,
     require_same_class_folders,
 )
+from .sample_diagnosis import prepare_or_name_bad_file
 
 
 @DATASETS.register_module()
@@ -95,7 +98,7 @@ class BGChallengeTestDataset(BaseDataset):
         **kwargs,
     ):
         if splits is not None and len(set(splits)) != len(splits):
-            raise ValueError(f'splits names a split twice: {list(splits)}')
+            raise UserError(f'splits names a split twice: {list(splits)}')
         self.splits = None if splits is None else tuple(splits)
         self.subset = subset
         self.with_fg_mask = with_fg_mask
@@ -124,7 +127,7 @@ class BGChallengeTestDataset(BaseDataset):
         parents = {split: self._folder(split) for split in splits}
         for split, parent in parents.items():
             if not osp.isdir(parent):
-                raise FileNotFoundError(
+                raise MissingFileError(
                     f'Split {split!r} is not in the test set {self.data_root}: '
                     f'{parent} does not exist or is not a folder; splits '
                     f'found there: {list(self._present_splits()) or "none"}'
@@ -168,6 +171,22 @@ class BGChallengeTestDataset(BaseDataset):
                     data_list.append(info)
         return data_list
 
+    def prepare_data(self, idx: int):
+        """Runs the pipeline on a sample, naming its file if one is bad.
+
+        Args:
+            idx (int): The sample's index.
+
+        Returns:
+            Any: The pipeline's output.
+
+        Raises:
+            UserError: Naming the sample's image or mask when it is
+                missing or cannot be decoded (empty, truncated, not an
+                image), instead of OpenCV's error without a path.
+        """
+        return prepare_or_name_bad_file(super().prepare_data, self.get_data_info, idx)
+
     def _folder(self, name: str) -> str:
         return osp.join(self.data_root, name, self.subset)
 
@@ -177,7 +196,7 @@ class BGChallengeTestDataset(BaseDataset):
     def _find_splits(self) -> tuple[str, ...]:
         splits = self._present_splits()
         if not splits:
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f'No test split found under {self.data_root}: looked for '
                 + ', '.join(self._folder(split) for split in self.SPLITS)
             )

@@ -3,6 +3,8 @@ import os.path as osp
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from clad_mm.utils.errors import MissingFileError, UserError
+
 from .folder_layout import (
     IMAGE_EXTENSIONS,
     MASK_EXTENSIONS,
@@ -13,6 +15,7 @@ from .folder_layout import (
     require_dir,
     require_same_class_folders,
 )
+from .sample_diagnosis import prepare_or_name_bad_file
 
 _MASK_SOURCES = {'fg_mask': 'mask', 'fg_grabcut': 'grabcut'}
 
@@ -86,7 +89,7 @@ class BGChallengeTrainDataset(BaseDataset):
         **kwargs,
     ):
         if mask_dir is not None and mask_dir not in _MASK_SOURCES:
-            raise ValueError(
+            raise UserError(
                 f'mask_dir must be one of {sorted(_MASK_SOURCES)} or None, '
                 f'got {mask_dir!r}'
             )
@@ -165,6 +168,22 @@ class BGChallengeTrainDataset(BaseDataset):
                 data_list.append(info)
         return data_list
 
+    def prepare_data(self, idx: int):
+        """Runs the pipeline on a sample, naming its file if one is bad.
+
+        Args:
+            idx (int): The sample's index.
+
+        Returns:
+            Any: The pipeline's output.
+
+        Raises:
+            UserError: Naming the sample's image, mask or background when it is
+                missing or cannot be decoded (empty, truncated, not an
+                image), instead of OpenCV's error without a path.
+        """
+        return prepare_or_name_bad_file(super().prepare_data, self.get_data_info, idx)
+
     def _folder(self, name: str) -> str:
         return osp.join(self.data_root, name, self.split)
 
@@ -172,7 +191,7 @@ class BGChallengeTrainDataset(BaseDataset):
         for mask_dir in _MASK_SOURCES:
             if osp.isdir(self._folder(mask_dir)):
                 return mask_dir
-        raise FileNotFoundError(
+        raise MissingFileError(
             'No foreground folder found: expected '
             + ' or '.join(self._folder(mask_dir) for mask_dir in _MASK_SOURCES)
         )

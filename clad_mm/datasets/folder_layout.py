@@ -15,6 +15,8 @@ import os.path as osp
 import re
 from collections.abc import Iterable, Sequence
 
+from clad_mm.utils.errors import MissingFileError, UserError
+
 #: Test splits of the Background Challenge, in the order of its paper tables.
 BG_CHALLENGE_SPLITS = (
     'original',
@@ -65,7 +67,7 @@ def require_dir(path: str, expected: str) -> None:
         FileNotFoundError: If ``path`` is not a folder.
     """
     if not osp.isdir(path):
-        raise FileNotFoundError(
+        raise MissingFileError(
             f'{path} does not exist or is not a folder; expected {expected}'
         )
 
@@ -89,7 +91,7 @@ def list_class_folders(parent: str) -> list[str]:
             if entry.is_dir() and not entry.name.startswith('.')
         )
     if not folders:
-        raise FileNotFoundError(f'{parent} holds no class folder')
+        raise MissingFileError(f'{parent} holds no class folder')
     return folders
 
 
@@ -121,7 +123,7 @@ def require_same_class_folders(
         for name in names
     ]
     if problems:
-        raise ValueError('Class folders differ: ' + '; '.join(problems))
+        raise UserError('Class folders differ: ' + '; '.join(problems))
 
 
 def list_stems(class_dir: str, extensions: Sequence[str]) -> dict[str, str]:
@@ -150,20 +152,20 @@ def list_stems(class_dir: str, extensions: Sequence[str]) -> dict[str, str]:
             if extension.lower() not in extensions or not entry.is_file():
                 unexpected.append(entry.name)
             elif stem in files:
-                raise ValueError(
+                raise UserError(
                     f'{class_dir} holds two files with the stem {stem!r}: '
                     f'{files[stem]!r} and {entry.name!r}'
                 )
             else:
                 files[stem] = entry.name
     if unexpected:
-        raise ValueError(
+        raise UserError(
             f'{class_dir} holds {len(unexpected)} entries that are not files '
             f'with an extension in {tuple(extensions)}: '
             f'{_examples(sorted(unexpected))}'
         )
     if not files:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f'Class folder {class_dir} is empty; expected files with an '
             f'extension in {tuple(extensions)}'
         )
@@ -195,7 +197,7 @@ def require_counterparts(
         for stem in sorted(set(folder_stems) - set(counterpart_stems[folder]))
     ]
     if missing:
-        raise ValueError(
+        raise UserError(
             f'{counterpart_parent} does not correspond file for file with '
             f'{parent}: {len(missing)} stems of {parent} have no file in '
             f'{counterpart_parent}, e.g. {_examples(missing)}'
@@ -220,7 +222,7 @@ def class_metainfo(folders: Sequence[str], classes: Sequence[str] | None) -> dic
     if classes is None:
         classes = [re.sub(r'^\d+_', '', folder) for folder in folders]
     elif len(classes) != len(folders):
-        raise ValueError(
+        raise UserError(
             f'{len(classes)} class names are configured but the data has '
             f'{len(folders)} class folders: {list(folders)}'
         )

@@ -13,6 +13,7 @@ class list and the map live in :mod:`clad_mm.datasets.categories`.
 import torch
 
 from clad_mm.datasets.categories import NUM_IMAGENET_CLASSES, imagenet_to_in9_labels
+from clad_mm.utils.errors import UserError
 
 
 def imagenet_to_in9_table() -> torch.Tensor:
@@ -72,7 +73,7 @@ def in9_predictions(imagenet_scores: torch.Tensor) -> torch.Tensor:
     """
     scores = torch.as_tensor(imagenet_scores)
     if scores.ndim not in (1, 2) or scores.shape[-1] != NUM_IMAGENET_CLASSES:
-        raise ValueError(
+        raise UserError(
             f'Expected ImageNet-1k scores of shape ({NUM_IMAGENET_CLASSES},) or '
             f'(N, {NUM_IMAGENET_CLASSES}), got {tuple(scores.shape)}; is the '
             'model a 1000-class ImageNet classifier?'

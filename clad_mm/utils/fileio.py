@@ -20,6 +20,8 @@ import re
 import cv2
 import numpy as np
 
+from .errors import MissingFileError, UserError
+
 #: JPEG quality of every image clad_mm writes (OpenCV's encoder parameters).
 JPEG_QUALITY = 95
 JPEG_PARAMS = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
@@ -45,16 +47,17 @@ def read_image(path: str, flag: str = 'color') -> np.ndarray:
         np.ndarray: The decoded image (uint8 for 8-bit files).
 
     Raises:
-        ValueError: Naming the file, if it does not exist or cannot be
-            decoded (empty, truncated or not an image).
+        MissingFileError: Naming the file, if it does not exist.
+        UserError: Naming the file, if it cannot be decoded (empty,
+            truncated or not an image).
     """
     if flag not in _READ_FLAGS:
         raise ValueError(f'flag must be one of {sorted(_READ_FLAGS)}, got {flag!r}')
     if not osp.isfile(path):
-        raise ValueError(f'{path}: no such image file')
+        raise MissingFileError(f'{path}: no such image file')
     image = cv2.imread(path, _READ_FLAGS[flag])
     if image is None:
-        raise ValueError(
+        raise UserError(
             f'{path}: cannot be decoded as an image (empty, truncated or not '
             'an image file)'
         )

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clad_mm.utils.errors import UserError
+
 from .agg_figure import agg_figure
 
 # Caption band and font, as fractions of a grid cell's side.
@@ -69,7 +71,7 @@ def plot_saliency_grid(
             f'{[len(row) for row in cells]}'
         )
     if cell_size < 32:
-        raise ValueError(f'cell_size must be at least 32 pixels, got {cell_size}')
+        raise UserError(f'cell_size must be at least 32 pixels, got {cell_size}')
     num_rows = len(cells)
     # One inch per cell at cell_size dpi keeps the pixel size exact.
     figure = agg_figure(num_columns, num_rows, cell_size)

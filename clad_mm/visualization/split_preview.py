@@ -19,6 +19,7 @@ from clad_mm.datasets.folder_layout import (
     list_stems,
     require_dir,
 )
+from clad_mm.utils.errors import MissingFileError, UserError
 from clad_mm.utils.fileio import read_image
 
 _LABEL_COLOUR = (0, 0, 0)
@@ -56,9 +57,9 @@ def split_preview_cells(
             image of a stem shown (the path and stem are named).
     """
     if not splits:
-        raise ValueError('splits is empty: name at least one split to show')
+        raise UserError('splits is empty: name at least one split to show')
     if per_class < 1:
-        raise ValueError(f'per_class must be at least 1, got {per_class}')
+        raise UserError(f'per_class must be at least 1, got {per_class}')
     for split in splits:
         require_dir(osp.join(test_root, split, 'val'), f'the {split!r} split')
     columns = []
@@ -78,7 +79,7 @@ def split_preview_cells(
                 list_stems(class_dir, IMAGE_EXTENSIONS) if osp.isdir(class_dir) else {}
             )
             if stem not in files:
-                raise FileNotFoundError(
+                raise MissingFileError(
                     f'{class_dir} has no image with the stem {stem!r}, which the '
                     f'{splits[0]!r} split has: the splits must share their stems'
                 )

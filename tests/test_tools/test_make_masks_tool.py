@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
+from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ('00_a', '01_b')
@@ -190,10 +191,10 @@ def test_resume_skips_valid_outputs_and_redoes_a_corrupted_one(tmp_path, image_s
     assert cv2.imread(corrupted).shape == (SIZE, SIZE, 3)
     check_outputs(img_root, out_root, truths, min_iou=0.8)
     # Resuming with other options would mix two kinds of masks.
-    code = run_make_masks(
-        img_root, out_root, '--method', 'grabcut-center', '--iterations', 2
-    )
-    assert 'would mix' in str(code)
+    with pytest.raises(UserError, match='would mix'):
+        run_make_masks(
+            img_root, out_root, '--method', 'grabcut-center', '--iterations', 2
+        )
 
 
 def test_report_lists_unreadable_images_bad_xml_and_rejections(
@@ -294,7 +295,7 @@ def test_mask_quality_tool_reports_size_mismatch(tmp_path):
     os.makedirs(gt_root)
     cv2.imwrite(str(pred_root / 'x.png'), np.zeros((4, 4), np.uint8))
     np.save(gt_root / 'x.npy', np.zeros((5, 4), np.uint8))
-    with pytest.raises(SystemExit, match=r'x\.png.*x\.npy'):
+    with pytest.raises(UserError, match=r'x\.png.*x\.npy'):
         load_tool('mask_quality').main([str(pred_root), str(gt_root)])
 
 

@@ -10,6 +10,7 @@ import os.path as osp
 import pytest
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
+from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO_ROOT, 'tools/data/prepare_in9.py')
@@ -93,7 +94,7 @@ def test_rerun_resumes_without_work(balanced, capsys):
 
 def test_clear_errors(balanced, tmp_path, capsys):
     fake = balanced[0]
-    with pytest.raises(SystemExit, match='not 1000.*--synsets'):
+    with pytest.raises(UserError, match='not 1000.*--synsets'):
         run_tool(capsys, fake['train_root'], fake['bbox_root'], str(tmp_path / 'o'))
 
 

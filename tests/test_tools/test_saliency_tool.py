@@ -11,6 +11,7 @@ from PIL import Image
 
 from clad_mm.data_prep.synthetic.synbg import CLASSES, generate_synbg
 from clad_mm.datasets.folder_layout import class_metainfo
+from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(REPO_ROOT, 'tools/analysis/saliency.py')
@@ -166,7 +167,7 @@ def test_image_outside_class_folder_needs_pred_target(
     shutil.copy(images[0], loose)
     model = ['--model', 'only', CONFIG, checkpoints[0]]
 
-    with pytest.raises(SystemExit) as raised:
+    with pytest.raises(UserError) as raised:
         run(tool, *model, '--images', loose, '--out', str(tmp_path / 'a.png'))
     assert loose in str(raised.value)
     assert 'NN_<class>' in str(raised.value)
@@ -196,7 +197,7 @@ def test_checkpoint_with_other_class_count_is_named(tool, workspace, tmp_path):
     five_class_checkpoint = str(tmp_path / 'five.pth')
     save_random_checkpoint(str(five_class_config), five_class_checkpoint, seed=0)
 
-    with pytest.raises(SystemExit) as raised:
+    with pytest.raises(ValueError) as raised:
         run(
             tool,
             '--model',
@@ -253,7 +254,7 @@ def test_label_of_another_class_naming_is_refused(tool, workspace, tmp_path):
         renamed,
     )
 
-    with pytest.raises(SystemExit) as raised:
+    with pytest.raises(UserError) as raised:
         run(
             tool,
             *('--model', 'renamed', CONFIG, renamed),

@@ -88,10 +88,7 @@ def parse_args():
 def main():
     args = parse_args()
     names = args.names or [None] * len(args.results)
-    try:
-        results = [load_result(p, n) for p, n in zip(args.results, names, strict=True)]
-    except (OSError, ValueError) as error:
-        raise SystemExit(f'error: {error}') from error
+    results = [load_result(p, n) for p, n in zip(args.results, names, strict=True)]
     os.makedirs(args.out_dir, exist_ok=True)
     paths = dict(zip(OUTPUT_NAMES, (osp.join(args.out_dir, n) for n in OUTPUT_NAMES)))
     # Outputs of an earlier run that this one does not write would be stale.

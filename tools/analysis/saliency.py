@@ -254,23 +254,20 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     explanations = {}
     progress = ProgressBar(len(args.models) * len(args.images))
-    try:
-        for name, config, checkpoint in args.models:
-            model = load_classifier(config, checkpoint, args.device)
-            explanations[name] = explain_images(
-                model,
-                args.images,
-                target=args.target,
-                n_samples=args.n_samples,
-                noise_level=args.noise_level,
-                seed=args.seed,
-                reduction=args.reduction,
-                clip_percentile=args.clip_percentile,
-                batch_size=args.batch_size,
-                progress=progress,
-            )
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f'\nsaliency.py: error: {error}')
+    for name, config, checkpoint in args.models:
+        model = load_classifier(config, checkpoint, args.device)
+        explanations[name] = explain_images(
+            model,
+            args.images,
+            target=args.target,
+            n_samples=args.n_samples,
+            noise_level=args.noise_level,
+            seed=args.seed,
+            reduction=args.reduction,
+            clip_percentile=args.clip_percentile,
+            batch_size=args.batch_size,
+            progress=progress,
+        )
     print()
 
     rows = build_grid(args.images, explanations)

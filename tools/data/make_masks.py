@@ -113,8 +113,6 @@ def main(argv=None) -> None:
     except RembgUnavailable as error:
         print(f'make_masks: {error}', file=sys.stderr)
         sys.exit(2)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f'make_masks: {error}')
     print(format_make_masks_report(report))
     print(f'\nReport: {osp.join(args.out_root, REPORT_FILE)}')
     if report['failed']:

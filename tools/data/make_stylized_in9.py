@@ -102,23 +102,20 @@ def main(argv=None) -> None:
         argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
     """
     args = parse_args(argv)
-    try:
-        report = build_stylized_split(
-            args.root,
-            args.style_dir,
-            args.encoder,
-            args.decoder,
-            split=args.split,
-            out_split=args.out_split,
-            subset=args.subset,
-            alpha=args.alpha,
-            seed=args.seed,
-            batch_size=args.batch_size,
-            device=args.device,
-            style_size=args.style_size,
-        )
-    except (FileExistsError, FileNotFoundError, ValueError) as error:
-        sys.exit(f'make_stylized_in9: {error}')
+    report = build_stylized_split(
+        args.root,
+        args.style_dir,
+        args.encoder,
+        args.decoder,
+        split=args.split,
+        out_split=args.out_split,
+        subset=args.subset,
+        alpha=args.alpha,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        device=args.device,
+        style_size=args.style_size,
+    )
     print(format_stylize_table(report))
     speed = report['images_per_second']
     print(

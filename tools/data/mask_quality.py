@@ -64,10 +64,7 @@ def main(argv=None) -> None:
     out = args.out or osp.join(
         osp.dirname(osp.abspath(args.pred_root)), 'mask_quality.json'
     )
-    try:
-        result = compare_mask_folders(args.pred_root, args.gt_root)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f'mask_quality: {error}')
+    result = compare_mask_folders(args.pred_root, args.gt_root)
     print(format_mask_quality_table(result))
     mmengine.dump(result, out, indent=1)
     print(f'\nScores: {out}')

@@ -87,26 +87,18 @@ def main(argv=None) -> None:
         argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
     """
     args = parse_args(argv)
-    try:
-        report = prepare_in9(
-            args.imagenet_root,
-            args.bbox_root,
-            args.out_root,
-            synsets_file=args.synsets,
-            balanced=args.balanced,
-            per_class=args.per_class,
-            val_per_class=args.val_per_class,
-            workers=args.workers,
-            seed=args.seed,
-            overwrite=args.overwrite,
-        )
-    except (
-        FileExistsError,
-        FileNotFoundError,
-        NotADirectoryError,
-        ValueError,
-    ) as error:
-        sys.exit(f'prepare_in9: {error}')
+    report = prepare_in9(
+        args.imagenet_root,
+        args.bbox_root,
+        args.out_root,
+        synsets_file=args.synsets,
+        balanced=args.balanced,
+        per_class=args.per_class,
+        val_per_class=args.val_per_class,
+        workers=args.workers,
+        seed=args.seed,
+        overwrite=args.overwrite,
+    )
     print(format_report_table(report))
     missing = report['missing_synset_folders']
     if missing:

@@ -72,16 +72,13 @@ def main(argv=None) -> None:
         argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
     """
     args = parse_args(argv)
-    try:
-        report = prepare_in9_sketch(
-            args.sketch_dir,
-            args.test_root,
-            synsets_file=args.synsets,
-            size=args.size,
-            workers=args.workers,
-        )
-    except (FileExistsError, FileNotFoundError, ValueError) as error:
-        sys.exit(f'prepare_in9_sketch: {error}')
+    report = prepare_in9_sketch(
+        args.sketch_dir,
+        args.test_root,
+        synsets_file=args.synsets,
+        size=args.size,
+        workers=args.workers,
+    )
     print(format_sketch_table(report))
     missing = report['missing_synset_folders']
     if missing:

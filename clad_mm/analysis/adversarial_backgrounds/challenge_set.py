@@ -14,6 +14,7 @@ from mmcv.transforms import LoadImageFromFile
 from PIL import Image
 
 from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
+from clad_mm.utils.errors import UserError
 
 FOREGROUND_SPLIT = 'original'
 BACKGROUND_SPLIT = 'only_bg_t'
@@ -128,13 +129,13 @@ def check_mask_sizes(foregrounds: Sequence[Foreground]) -> None:
                 foreground.mask_path, mmap_mode='r', allow_pickle=False
             ).shape
         except (ValueError, OSError) as error:
-            raise ValueError(
+            raise UserError(
                 f'Cannot read foreground mask {foreground.mask_path}: {error}'
             ) from error
         with Image.open(foreground.image_path) as image:
             width, height = image.size
         if mask_shape != (height, width):
-            raise ValueError(
+            raise UserError(
                 f'Foreground mask {foreground.mask_path} has shape {mask_shape} '
                 f'but its image {foreground.image_path} is {height}x{width} '
                 '(HxW); expected an HxW mask of the image size'
@@ -179,6 +180,6 @@ def sample_subset(
     if max_count is None or max_count >= len(items):
         return list(items)
     if max_count < 1:
-        raise ValueError(f'max_count must be at least 1, got {max_count}')
+        raise UserError(f'max_count must be at least 1, got {max_count}')
     chosen = rng.choice(len(items), size=max_count, replace=False)
     return [items[index] for index in sorted(chosen)]

@@ -11,6 +11,8 @@ import json
 import os.path as osp
 from collections.abc import Collection
 
+from clad_mm.utils.errors import UserError
+
 STATE_FORMAT = 'bg_challenge_adversarial_state'
 # How every header line starts: a file killed while writing its header is
 # recognised by it, anything else is not ours to overwrite.
@@ -49,14 +51,14 @@ def read_state(state_path: str, settings: dict) -> tuple[dict[str, dict], int]:
     except json.JSONDecodeError:
         header = None
     if not isinstance(header, dict) or header.get('format') != STATE_FORMAT:
-        raise ValueError(
+        raise UserError(
             f'{state_path} is not a state file of the adversarial-background '
             f'evaluation (its first line is not a {STATE_FORMAT!r} header); '
             'move it away or choose another output folder'
         )
     differences = _differences(header['settings'], settings)
     if differences:
-        raise ValueError(
+        raise UserError(
             f'{state_path} holds results of a run with other settings ('
             + '; '.join(differences)
             + '). Use another output folder, or delete the file to start over'
@@ -66,7 +68,7 @@ def read_state(state_path: str, settings: dict) -> tuple[dict[str, dict], int]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise ValueError(
+            raise UserError(
                 f'{state_path}, line {number}: not a JSON record ({error})'
             ) from error
         finished.setdefault(record['foreground'], record)
@@ -120,7 +122,7 @@ def require_known_foregrounds(
     """
     unknown = sorted(set(finished) - set(names))
     if unknown:
-        raise ValueError(
+        raise UserError(
             f'{state_path} holds results for foregrounds that this run does '
             f'not evaluate, e.g. {unknown[:_EXAMPLES_SHOWN]}; the test set '
             'changed since it was written. Delete it to start over'

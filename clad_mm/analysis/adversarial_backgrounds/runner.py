@@ -23,6 +23,7 @@ from mmengine.dataset import default_collate
 from clad_mm.apis.classifier_loading import load_classifier
 from clad_mm.apis.inference_pipeline import InferencePipeline
 from clad_mm.evaluation.metrics.bg_challenge_metric import LABEL_MAPPINGS
+from clad_mm.utils.errors import OutputExistsError, UserError
 
 from .challenge_set import list_backgrounds, list_foregrounds, sample_subset
 from .search import Predictor, evaluate_adversarial_backgrounds
@@ -97,7 +98,7 @@ def _require_matching_classes(cfg, test_root: str, classes: Sequence[str]):
     if mappings:
         to_dataset_labels, mapped_classes = LABEL_MAPPINGS[mappings[0]]
         if tuple(classes) != tuple(mapped_classes):
-            raise ValueError(
+            raise UserError(
                 f'Config {cfg.filename} reads its predictions as the classes '
                 f'{list(mapped_classes)} (label_mapping={mappings[0]!r}) but '
                 f'test root {test_root} holds {list(classes)}'
@@ -105,7 +106,7 @@ def _require_matching_classes(cfg, test_root: str, classes: Sequence[str]):
         return to_dataset_labels
     num_classes = cfg.model.head.get('num_classes')
     if num_classes is not None and num_classes != len(classes):
-        raise ValueError(
+        raise UserError(
             f'Test root {test_root} has {len(classes)} classes {list(classes)} '
             f'but config {cfg.filename} predicts {num_classes} '
             '(model.head.num_classes); expected one class folder per class'
@@ -175,7 +176,7 @@ def run_adversarial_backgrounds(
     result_path = osp.join(out_dir, RESULT_FILE)
     state_path = osp.join(out_dir, STATE_FILE)
     if osp.exists(result_path) and not osp.exists(state_path):
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{result_path} exists but its state file {state_path} does not; '
             'move the result away or choose another output folder'
         )

@@ -30,6 +30,7 @@ from mmengine.utils import ProgressBar
 
 from clad_mm.datasets.transforms.foreground_paste import hard_paste
 from clad_mm.datasets.transforms.load_foreground_mask import LoadForegroundMask
+from clad_mm.utils.errors import UserError
 
 from .challenge_set import Background, Foreground, ImageLoader, make_image_loader
 from .resume_state import open_state, read_state, require_known_foregrounds
@@ -198,7 +199,7 @@ def evaluate_adversarial_backgrounds(
             does not belong to this run.
     """
     if batch_size < 1:
-        raise ValueError(f'batch_size must be at least 1, got {batch_size}')
+        raise UserError(f'batch_size must be at least 1, got {batch_size}')
     load_image = load_image or make_image_loader()
     # A JSON round trip, so that tuples compare equal to the lists read back.
     settings = json.loads(

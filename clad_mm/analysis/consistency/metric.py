@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from clad_mm.utils.errors import UserError
+
 from .pairing import SplitPairing
 
 
@@ -128,7 +130,7 @@ def evaluate_consistency(
         (path, reason, closest reference and its score).
     """
     if not pairing.pairs:
-        raise ValueError(
+        raise UserError(
             'no pair of images was found: '
             f'{len(pairing.unmatched_counterparts)} counterpart images unmatched'
         )

@@ -21,6 +21,7 @@ from mmengine.utils import ProgressBar
 
 from clad_mm.datasets.folder_layout import MASK_EXTENSIONS, list_stems
 from clad_mm.datasets.transforms.load_foreground_mask import LoadForegroundMask
+from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import read_image
 
 #: Side of the grid on which foregrounds are compared (see
@@ -179,7 +180,7 @@ def foreground_cells(
         interior cells (possibly none).
     """
     if image.shape[:2] != mask.shape:
-        raise ValueError(
+        raise UserError(
             f'image {image.shape} and mask {mask.shape} differ in height or width'
         )
     mask = (mask != 0).astype(np.uint8)
@@ -370,9 +371,9 @@ def pair_splits(
         SplitPairing: The pairs and the unmatched images of both splits.
     """
     if method not in PAIRING_METHODS:
-        raise ValueError(f'method must be one of {PAIRING_METHODS}, got {method!r}')
+        raise UserError(f'method must be one of {PAIRING_METHODS}, got {method!r}')
     if method == 'composition' and not mask_paths:
-        raise ValueError(
+        raise UserError(
             'pairing by composition needs the foreground masks of the reference images'
         )
     if method == 'composition':

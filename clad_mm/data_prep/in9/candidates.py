@@ -19,6 +19,7 @@ from clad_mm.datasets.categories import (
     imagenet_to_in9_labels,
 )
 from clad_mm.datasets.folder_layout import IMAGE_EXTENSIONS, list_stems, require_dir
+from clad_mm.utils.errors import UserError
 
 _WNID = re.compile(r'^n\d{8}$')
 
@@ -47,7 +48,7 @@ def read_synset_order(path: str) -> list[str]:
                 continue
             wnid = line.split()[0]
             if not _WNID.match(wnid):
-                raise ValueError(
+                raise UserError(
                     f'{path}, line {number}: expected a WordNet id such as '
                     f"'n01440764' at the start of the line, got {line.strip()!r}"
                 )
@@ -73,7 +74,7 @@ def synset_order_from_folders(imagenet_root: str) -> list[str]:
         folders = sorted(entry.name for entry in entries if entry.is_dir())
     synsets = [name for name in folders if _WNID.match(name)]
     if len(synsets) != NUM_IMAGENET_CLASSES:
-        raise ValueError(
+        raise UserError(
             f'{imagenet_root} holds {len(synsets)} synset folders, not '
             f'{NUM_IMAGENET_CLASSES}, so their sorted order cannot give the '
             'ImageNet class indices; pass --synsets LOC_synset_mapping.txt '
@@ -85,9 +86,9 @@ def synset_order_from_folders(imagenet_root: str) -> list[str]:
 def _require_imagenet_synsets(synsets: Sequence[str], source: str) -> None:
     repeated = sorted(wnid for wnid, count in Counter(synsets).items() if count > 1)
     if repeated:
-        raise ValueError(f'{source} lists synsets more than once: {repeated[:5]}')
+        raise UserError(f'{source} lists synsets more than once: {repeated[:5]}')
     if len(synsets) != NUM_IMAGENET_CLASSES:
-        raise ValueError(
+        raise UserError(
             f'{source} lists {len(synsets)} synsets; expected the '
             f'{NUM_IMAGENET_CLASSES} ImageNet-1k synsets in class order'
         )

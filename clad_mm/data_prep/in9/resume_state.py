@@ -15,6 +15,7 @@ import os
 import os.path as osp
 import shutil
 
+from clad_mm.utils.errors import OutputExistsError, UserError
 from clad_mm.utils.fileio import remove_stale_temporaries, write_json_atomically
 
 from .report import REPORT_FILE
@@ -83,13 +84,15 @@ def prepare_out_root(
         selection is None until :func:`record_selection`).
 
     Raises:
-        NotADirectoryError: If ``out_root`` is a file.
+        OutputExistsError: If ``out_root`` is a file.
         FileExistsError: If ``out_root`` is not empty and not a prepare_in9
             output, or holds one of another synset order.
         ValueError: If it holds a build of another selection.
     """
     if osp.exists(out_root) and not osp.isdir(out_root):
-        raise NotADirectoryError(f'{out_root} exists and is not a directory')
+        raise OutputExistsError(
+            f'{out_root} is a file; expected a folder to write into (or a new path)'
+        )
     state_path = osp.join(out_root, STATE_FILE)
     if osp.isdir(out_root) and os.listdir(out_root):
         if overwrite:
@@ -100,7 +103,7 @@ def prepare_out_root(
                 elif osp.exists(path):
                     os.remove(path)
         elif not osp.isfile(state_path):
-            raise FileExistsError(
+            raise OutputExistsError(
                 f'{out_root} is not empty and holds no {STATE_FILE}, so it is '
                 'not the output of an earlier prepare_in9 run; choose an '
                 'empty or new folder, or pass --overwrite to replace its '
@@ -110,13 +113,13 @@ def prepare_out_root(
         with open(state_path, encoding='utf-8') as file:
             state = json.load(file)
         if state.get('format') != FORMAT or state.get('synsets') != synsets_digest:
-            raise FileExistsError(
+            raise OutputExistsError(
                 f'{state_path} was written by a run with another synset order '
                 'or is not a prepare_in9 state; pass --overwrite or choose '
                 'another output folder'
             )
         if state['selection'] not in (None, selection):
-            raise ValueError(
+            raise UserError(
                 f'{out_root} was written with the selection '
                 f'{state["selection"]}, not {selection}; pass --overwrite or '
                 'choose another output folder'

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from clad_mm.datasets.categories import IN9_CLASS_FOLDERS, IN9_CLASSES
+from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import read_image, write_image_atomically
 
 from ..masks.foreground_masks import grabcut_mask, read_voc_boxes
@@ -203,7 +204,7 @@ def assign_subsets(
         ValueError: Naming every class with too few kept images.
     """
     if val_per_class == 1 or val_per_class < 0:
-        raise ValueError(
+        raise UserError(
             f'val_per_class must be 0 or at least 2 (MIXED-SAME pastes on '
             f'another image of the class), got {val_per_class}'
         )
@@ -214,7 +215,7 @@ def assign_subsets(
         if len(kept.get(label, ())) < needed
     }
     if short:
-        raise ValueError(
+        raise UserError(
             f'Too few kept images: {short} (class folder: kept images), but '
             f'every class needs {needed} ({val_per_class} for validation and '
             f'{per_class or "at least 1"} for training); lower --per-class or '

@@ -37,6 +37,7 @@ from mmpretrain.datasets.transforms import CenterCrop, ResizeEdge
 
 from clad_mm.datasets.categories import IN9_CLASS_FOLDERS
 from clad_mm.datasets.folder_layout import IMAGE_EXTENSIONS, list_stems, require_dir
+from clad_mm.utils.errors import OutputExistsError, UserError
 from clad_mm.utils.fileio import (
     read_image,
     remove_stale_temporaries,
@@ -109,7 +110,7 @@ def sketch_synset_labels(
         unknown = sorted(folders - set(synsets))
         known_by = f'synsets listed in {synsets_file}'
     if unknown:
-        raise ValueError(
+        raise UserError(
             f'{sketch_dir} holds {len(unknown)} folders that are not '
             f'{known_by}: {unknown[:5]}; expected ImageNet-Sketch '
             'sketch/<wnid>/<name>.JPEG'
@@ -186,7 +187,7 @@ def _check_split_folder(split_dir: str, state: dict) -> None:
                 for key in state.keys() | earlier.keys()
                 if state.get(key) != earlier.get(key)
             )
-            raise ValueError(
+            raise UserError(
                 f'{split_dir} was written with other settings '
                 + ', '.join(
                     f'{key}={earlier.get(key)!r} (now {state.get(key)!r})'
@@ -195,7 +196,7 @@ def _check_split_folder(split_dir: str, state: dict) -> None:
                 + f'; remove {split_dir} or use another TEST_ROOT'
             )
     elif osp.isdir(split_dir) and os.listdir(split_dir):
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{split_dir} is not empty and holds no {STATE_FILE}, so it was not '
             'written by prepare_in9_sketch; move it away or use another TEST_ROOT'
         )
@@ -231,7 +232,7 @@ def prepare_in9_sketch(
             ``size`` or settings differing from an earlier run's.
     """
     if size < 1:
-        raise ValueError(f'size must be a positive number of pixels, got {size}')
+        raise UserError(f'size must be a positive number of pixels, got {size}')
     start = time.perf_counter()
     synset_labels, missing = sketch_synset_labels(sketch_dir, synsets_file)
     mapping = ' '.join(

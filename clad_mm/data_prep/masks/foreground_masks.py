@@ -16,6 +16,8 @@ import xml.etree.ElementTree as ElementTree
 import cv2
 import numpy as np
 
+from clad_mm.utils.errors import UserError
+
 
 def fill_box_with_background_tiles(image: np.ndarray, box) -> np.ndarray:
     """Fills a box with tiles of the image's own background (ONLY-BG-T).
@@ -37,7 +39,7 @@ def fill_box_with_background_tiles(image: np.ndarray, box) -> np.ndarray:
     height, width = image.shape[:2]
     x0, y0, x1, y1 = (int(value) for value in box)
     if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
-        raise ValueError(
+        raise UserError(
             f'box {tuple(box)} must satisfy 0 <= x0 < x1 <= {width} and '
             f'0 <= y0 < y1 <= {height} for an image of shape {image.shape}'
         )
@@ -50,7 +52,7 @@ def fill_box_with_background_tiles(image: np.ndarray, box) -> np.ndarray:
     side = max(strips, key=lambda name: strips[name][0])
     area, strip = strips[side]
     if area == 0:
-        raise ValueError(
+        raise UserError(
             f'box {tuple(box)} covers the whole image of shape {image.shape}: '
             'there is no background to tile'
         )
@@ -82,7 +84,7 @@ def grabcut_mask(image_bgr: np.ndarray, box, iterations: int = 5) -> np.ndarray:
     height, width = image_bgr.shape[:2]
     x0, y0, x1, y1 = (int(value) for value in box)
     if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
-        raise ValueError(
+        raise UserError(
             f'box {tuple(box)} must satisfy 0 <= x0 < x1 <= {width} and '
             f'0 <= y0 < y1 <= {height} for an image of shape {image_bgr.shape}'
         )
@@ -116,7 +118,7 @@ def center_box(height: int, width: int, margin: float = 0.1) -> tuple:
         tuple[int, int, int, int]: ``(x0, y0, x1, y1)``, ends exclusive.
     """
     if not 0 <= margin < 0.5:
-        raise ValueError(f'margin must be in [0, 0.5), got {margin}')
+        raise UserError(f'margin must be in [0, 0.5), got {margin}')
     x0, y0 = round(width * margin), round(height * margin)
     return x0, y0, width - x0, height - y0
 
@@ -152,9 +154,9 @@ def read_voc_boxes(
     try:
         root = ElementTree.parse(xml_path).getroot()
     except ElementTree.ParseError as error:
-        raise ValueError(f'{xml_path} is not valid XML: {error}') from error
+        raise UserError(f'{xml_path} is not valid XML: {error}') from error
     except OSError as error:
-        raise ValueError(f'cannot read {xml_path}: {error}') from error
+        raise UserError(f'cannot read {xml_path}: {error}') from error
     try:
         size = root.find('size')
         if size is not None:
@@ -175,7 +177,7 @@ def read_voc_boxes(
                 )
             )
     except (AttributeError, TypeError, ValueError) as error:
-        raise ValueError(
+        raise UserError(
             f'{xml_path} is not a valid Pascal-VOC annotation: every <bndbox> '
             'needs numeric <xmin>, <ymin>, <xmax>, <ymax> and <size> needs '
             f'<width> and <height> ({error})'
@@ -252,7 +254,7 @@ def mask_coverage(pred: np.ndarray, gt: np.ndarray) -> float:
 
 def _check_same_shape(shape_a, shape_b, name_a: str, name_b: str) -> None:
     if tuple(shape_a) != tuple(shape_b):
-        raise ValueError(
+        raise UserError(
             f'{name_a} has shape {tuple(shape_a)} but {name_b} has shape '
             f'{tuple(shape_b)}; they must match'
         )

@@ -29,6 +29,7 @@ from mmengine.utils import ProgressBar
 
 from clad_mm.datasets.folder_layout import IMAGE_EXTENSIONS, MASK_EXTENSIONS
 from clad_mm.datasets.transforms.load_foreground_mask import LoadForegroundMask
+from clad_mm.utils.errors import MissingFileError, UserError
 from clad_mm.utils.fileio import (
     read_image,
     remove_stale_temporaries,
@@ -269,7 +270,7 @@ def _annotated_box(boxes_dir: str, relative: str, width: int, height: int):
     if len(boxes) != 1:
         raise MaskRejected('box_count', f'{xml_path} holds {len(boxes)} boxes, not 1')
     if size is not None and size != (width, height):
-        raise ValueError(
+        raise UserError(
             f'{xml_path} annotates a {size[0]}x{size[1]} image but the image '
             f'is {width}x{height} (WxH)'
         )
@@ -339,29 +340,29 @@ def _process_in_worker(relative: str) -> dict:
 
 def _check_roots(job: MaskJob) -> None:
     if not osp.isdir(job.img_root):
-        raise FileNotFoundError(
+        raise MissingFileError(
             f'{job.img_root} is not a folder; expected [<split>/]<class>/<image>'
         )
     if job.method not in METHODS:
-        raise ValueError(f'method must be one of {METHODS}, got {job.method!r}')
+        raise UserError(f'method must be one of {METHODS}, got {job.method!r}')
     if job.method == 'grabcut-bbox' and (
         job.boxes_dir is None or not osp.isdir(job.boxes_dir)
     ):
-        raise FileNotFoundError(
+        raise MissingFileError(
             f'grabcut-bbox needs a folder of Pascal-VOC XML boxes (--boxes); '
             f'got {job.boxes_dir}'
         )
     img_root = osp.realpath(job.img_root)
     out_root = osp.realpath(job.out_root)
     if out_root == img_root or out_root.startswith(img_root + os.sep):
-        raise ValueError(
+        raise UserError(
             f'OUT_ROOT {job.out_root} is inside IMG_ROOT {job.img_root}: its '
             'outputs would be read as images; choose a folder outside it'
         )
     for folder in OUTPUT_FOLDERS:
         output = osp.join(out_root, folder)
         if img_root == output or img_root.startswith(output + os.sep):
-            raise ValueError(
+            raise UserError(
                 f'IMG_ROOT {job.img_root} is inside the output folder {output}'
             )
     report_path = osp.join(job.out_root, REPORT_FILE)
@@ -369,7 +370,7 @@ def _check_roots(job: MaskJob) -> None:
         with open(report_path, encoding='utf-8') as file:
             previous = json.load(file).get('parameters')
         if previous is not None and previous != job.parameters():
-            raise ValueError(
+            raise UserError(
                 f'{job.out_root} holds masks made with {previous}, not '
                 f'{job.parameters()}; resuming would mix them. Choose another '
                 f'OUT_ROOT, or delete {report_path} if you mean to mix them'
@@ -406,7 +407,7 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
         remove_stale_temporaries(osp.join(job.out_root, folder))
     images, others = list_images(job.img_root)
     if not images:
-        raise FileNotFoundError(f'{job.img_root} holds no image {IMAGE_EXTENSIONS}')
+        raise MissingFileError(f'{job.img_root} holds no image {IMAGE_EXTENSIONS}')
     rembg_session = None
     if job.method == 'rembg':
         # Loaded once here so that a missing package or a failed model
@@ -522,7 +523,7 @@ def list_mask_files(root: str) -> dict[str, str]:
         ValueError: If two masks share a relative path without extension.
     """
     if not osp.isdir(root):
-        raise FileNotFoundError(f'{root} is not a folder of .png / .npy masks')
+        raise MissingFileError(f'{root} is not a folder of .png / .npy masks')
     masks = {}
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = [name for name in subfolders if name[0] != '.']
@@ -532,7 +533,7 @@ def list_mask_files(root: str) -> dict[str, str]:
             relative = osp.relpath(osp.join(folder, name), root)
             key = osp.splitext(relative)[0]
             if key in masks:
-                raise ValueError(
+                raise UserError(
                     f'{root} holds two masks for {key}: {masks[key]} and {relative}'
                 )
             masks[key] = relative
@@ -581,7 +582,7 @@ def compare_mask_folders(
     truths = list_mask_files(gt_root)
     shared = predictions.keys() & truths.keys()
     if not shared:
-        raise ValueError(
+        raise UserError(
             f'no mask of {pred_root} ({len(predictions)} masks) has a '
             f'counterpart with the same relative path in {gt_root} '
             f'({len(truths)} masks)'
@@ -593,7 +594,7 @@ def compare_mask_folders(
         gt_path = osp.join(gt_root, truths[key])
         pred, gt = read_binary_mask(pred_path), read_binary_mask(gt_path)
         if pred.shape != gt.shape:
-            raise ValueError(
+            raise UserError(
                 f'{pred_path} is {pred.shape[0]}x{pred.shape[1]} but {gt_path} '
                 f'is {gt.shape[0]}x{gt.shape[1]} (HxW); masks must have the '
                 'same size'

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from mmengine.utils import ProgressBar
 
+from clad_mm.utils.errors import OutputExistsError
 from clad_mm.utils.fileio import write_json_atomically
 
 
@@ -138,13 +139,15 @@ def prepare_out_dir(
         ``parameters`` (nothing to generate).
 
     Raises:
-        NotADirectoryError: If ``out_dir`` is a file.
+        OutputExistsError: If ``out_dir`` is a file.
         FileExistsError: If ``out_dir`` is not empty, ``overwrite`` is False
             and it does not hold a complete set of this version made with
             ``parameters``.
     """
     if osp.exists(out_dir) and not osp.isdir(out_dir):
-        raise NotADirectoryError(f'{out_dir} exists and is not a directory')
+        raise OutputExistsError(
+            f'{out_dir} is a file; expected a folder to write into (or a new path)'
+        )
     if not osp.isdir(out_dir) or not os.listdir(out_dir):
         return False
     if overwrite:
@@ -157,20 +160,20 @@ def prepare_out_dir(
         return False
     meta = read_generated_set_meta(out_dir, layout)
     if meta is None:
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{out_dir} is not empty and does not hold a complete {layout.name} '
             'set; choose an empty or new directory, or pass overwrite=True '
             f'(--overwrite) to replace its {layout.name} folders'
         )
     if meta.get('version') != layout.version:
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{out_dir} holds a {layout.name} set of format version '
             f'{meta.get("version")}, written by another clad_mm; this one writes '
             f'version {layout.version} (different images); pass overwrite=True '
             '(--overwrite) to regenerate it'
         )
     if meta['parameters'] != parameters:
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{out_dir} holds a {layout.name} set generated with '
             f'{meta["parameters"]}, not {parameters}; pass overwrite=True '
             '(--overwrite) to replace it'

@@ -46,6 +46,7 @@ from mmengine.utils import ProgressBar
 
 from clad_mm.datasets.folder_layout import BG_CHALLENGE_SPLITS
 from clad_mm.datasets.transforms.foreground_paste import hard_paste
+from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import write_image_atomically
 
 from ..masks.foreground_masks import fill_box_with_background_tiles, mask_bounding_box
@@ -394,7 +395,7 @@ def draw_shape(
     mask = render_shape_mask(shape, image_size, center, radius, angle)
     box = mask_bounding_box(mask)
     if box is None:
-        raise ValueError(
+        raise UserError(
             f'the shape {shape!r} covers no pixel of the '
             f'{image_size} px image: image_size is too small'
         )
@@ -517,15 +518,15 @@ def generate_synbg(
         (False when an existing set was kept).
     """
     if image_size < 16:
-        raise ValueError(f'image_size must be at least 16 pixels, got {image_size}')
+        raise UserError(f'image_size must be at least 16 pixels, got {image_size}')
     for name, count in (
         ('train_per_class', train_per_class),
         ('test_per_class', test_per_class),
     ):
         if count < 2:
-            raise ValueError(f'{name} must be at least 2, got {count}')
+            raise UserError(f'{name} must be at least 2, got {count}')
     if not 0 <= background_correlation <= 1:
-        raise ValueError(
+        raise UserError(
             f'background_correlation must be in [0, 1], got {background_correlation}'
         )
     parameters = {

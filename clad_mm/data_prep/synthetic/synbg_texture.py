@@ -63,6 +63,7 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from clad_mm.datasets.transforms.foreground_paste import hard_paste
+from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import write_image_atomically
 
 from .generated_set import GeneratedSetLayout, generate_set, read_generated_set_meta
@@ -255,15 +256,15 @@ def _validate_arguments(
     texture_correlation: float,
 ) -> None:
     if image_size < 16:
-        raise ValueError(f'image_size must be at least 16 pixels, got {image_size}')
+        raise UserError(f'image_size must be at least 16 pixels, got {image_size}')
     for name, count in (
         ('train_per_class', train_per_class),
         ('test_per_class', test_per_class),
     ):
         if count < 1:
-            raise ValueError(f'{name} must be at least 1, got {count}')
+            raise UserError(f'{name} must be at least 1, got {count}')
     if not 0 <= texture_correlation <= 1:
-        raise ValueError(
+        raise UserError(
             f'texture_correlation must be in [0, 1], got {texture_correlation}'
         )
 
@@ -320,7 +321,7 @@ def generate_synbg_texture(
         ValueError: If an argument is out of range.
         FileExistsError: If ``out_dir`` is not empty and holds no complete
             set made with these parameters, and ``overwrite`` is False.
-        NotADirectoryError: If ``out_dir`` is a file.
+        OutputExistsError: If ``out_dir`` is a file.
     """
     _validate_arguments(
         image_size, train_per_class, test_per_class, texture_correlation

@@ -55,6 +55,7 @@ from clad_mm.datasets.folder_layout import (
     require_dir,
 )
 from clad_mm.models.stylization.adain import AdaINStylizer
+from clad_mm.utils.errors import MissingFileError, OutputExistsError, UserError
 from clad_mm.utils.fileio import (
     read_image,
     remove_stale_temporaries,
@@ -101,7 +102,7 @@ def list_style_images(style_dir: str) -> list[str]:
                 path = name if relative == '.' else osp.join(relative, name)
                 styles.append(path.replace(os.sep, '/'))
     if not styles:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f'{style_dir} holds no image file with an extension in '
             f'{IMAGE_EXTENSIONS}; expected style images (e.g. paintings)'
         )
@@ -228,7 +229,7 @@ def _check_out_folder(manifest_file: str, out_dir: str, settings: dict) -> None:
             if settings.get(key) != earlier.get(key)
         )
         if differing:
-            raise ValueError(
+            raise UserError(
                 f'{out_dir} was stylized with other settings: '
                 + ', '.join(
                     f'{key}={earlier.get(key)!r} (now {settings.get(key)!r})'
@@ -238,7 +239,7 @@ def _check_out_folder(manifest_file: str, out_dir: str, settings: dict) -> None:
                 'start again, or choose another out_split'
             )
     elif osp.isdir(out_dir) and os.listdir(out_dir):
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{out_dir} is not empty and has no manifest {manifest_file}, so it '
             'was not written by the stylized split builder; move it away or '
             'choose another out_split'
@@ -293,20 +294,20 @@ def build_stylized_split(
     """
     start = time.perf_counter()
     if out_split == split:
-        raise ValueError(f'out_split must differ from split, got {split!r} for both')
+        raise UserError(f'out_split must differ from split, got {split!r} for both')
     for name, value in (('batch_size', batch_size), ('style_size', style_size)):
         if value < 1:
-            raise ValueError(f'{name} must be at least 1, got {value}')
+            raise UserError(f'{name} must be at least 1, got {value}')
     if seed < 0:
-        raise ValueError(f'seed must be non-negative, got {seed}')
+        raise UserError(f'seed must be non-negative, got {seed}')
     if torch.device(device).type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f'device {device!r} was asked for, but CUDA is not available')
+        raise UserError(f'device {device!r} was asked for, but CUDA is not available')
     for name, path in (
         ('encoder', encoder_checkpoint),
         ('decoder', decoder_checkpoint),
     ):
         if not osp.isfile(path):
-            raise FileNotFoundError(f'AdaIN {name} checkpoint {path} is not a file')
+            raise MissingFileError(f'AdaIN {name} checkpoint {path} is not a file')
     inputs = list_inputs(root, split, subset)
     styles = list_style_images(style_dir)
     settings = dict(

@@ -1,5 +1,7 @@
 from mmpretrain.registry import TRANSFORMS
 
+from clad_mm.utils.errors import UserError
+
 from .donor_pool import DONOR_CHOICES, UNLABELLED_DONOR
 from .masked_swap import MaskedSwap
 
@@ -145,7 +147,7 @@ class BackgroundSwap(MaskedSwap):
         soft_sigma: float = 2.0,
     ):
         if background_choice not in DONOR_CHOICES:
-            raise ValueError(
+            raise UserError(
                 f'background_choice must be one of {DONOR_CHOICES}, '
                 f'got {background_choice!r}'
             )

@@ -16,6 +16,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
+from clad_mm.utils.errors import MissingFileError, UserError
 from clad_mm.utils.fileio import read_image
 
 from ..folder_layout import (
@@ -71,7 +72,7 @@ class DonorPool:
 
     def __init__(self, root: str, choice: str, kind: str):
         if choice not in DONOR_CHOICES:
-            raise ValueError(
+            raise UserError(
                 f'{kind}_choice must be one of {DONOR_CHOICES}, got {choice!r}'
             )
         self.root = root
@@ -105,7 +106,7 @@ class DonorPool:
             ValueError: Naming the anchor, the pool and the mismatch.
         """
         if not 0 <= label < len(self.class_folders):
-            raise ValueError(
+            raise UserError(
                 f'gt_label {label} of {image_path} is not a class of the '
                 f'{self.kind} pool {self.root}, which has '
                 f'{len(self.class_folders)} class folders: the pool must hold '
@@ -116,7 +117,7 @@ class DonorPool:
         folder = osp.basename(osp.dirname(image_path))
         pool_label = self._label_of_folder.get(folder, label)
         if pool_label != label:
-            raise ValueError(
+            raise UserError(
                 f'{image_path} has gt_label {label} but its class folder '
                 f'{folder!r} is class {pool_label} of the {self.kind} pool '
                 f'{self.root}: the pool must hold the same class folders as '
@@ -171,7 +172,7 @@ class DonorPool:
         try:
             donor = read_image(path)
         except ValueError as error:
-            raise ValueError(f'{self.kind} donor {error}') from None
+            raise UserError(f'{self.kind} donor {error}') from None
         if donor.shape[:2] != (height, width):
             donor = cv2.resize(donor, (width, height), interpolation=cv2.INTER_LINEAR)
         return donor.astype(dtype, copy=False)
@@ -197,7 +198,7 @@ class DonorSource:
         self, root: str | None, folder: str, choice: str, kind: str, transform: str
     ):
         if choice not in DONOR_CHOICES:
-            raise ValueError(
+            raise UserError(
                 f'{kind}_choice must be one of {DONOR_CHOICES}, got {choice!r}'
             )
         self.root = root
@@ -300,7 +301,7 @@ def _list_class_pool(root: str, kind: str) -> tuple[tuple[str, ...], list[list[s
     require_dir(root, f'<class>/<stem>.<ext> {kind} images')
     folders = list_class_folders(root)
     if len(folders) < 2:
-        raise ValueError(
+        raise UserError(
             f'The {kind} pool {root} holds {len(folders)} class folder '
             f'({folders}); a {kind} of another class than the anchor '
             'needs at least two'
@@ -327,7 +328,7 @@ def _list_unlabelled_pool(root: str, kind: str) -> list[str]:
             and osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS
         )
     if not paths:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f'{root} holds no {kind} image with an extension in '
             f'{IMAGE_EXTENSIONS} (searched recursively)'
         )

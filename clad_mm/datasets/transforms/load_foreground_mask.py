@@ -7,6 +7,8 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmpretrain.registry import TRANSFORMS
 
+from clad_mm.utils.errors import UserError
+
 
 @TRANSFORMS.register_module()
 class LoadForegroundMask(BaseTransform):
@@ -71,12 +73,12 @@ class LoadForegroundMask(BaseTransform):
         elif source == 'grabcut':
             mask = self._mask_from_grabcut(path)
         else:
-            raise ValueError(
+            raise UserError(
                 f"fg_mask_source must be 'mask' or 'grabcut', got {source!r} for {path}"
             )
         image_size = results['img'].shape[:2]
         if mask.shape != image_size:
-            raise ValueError(
+            raise UserError(
                 f'Foreground mask {path} is {mask.shape[0]}x{mask.shape[1]} '
                 f'(HxW) but its image {results.get("img_path", "")} is '
                 f'{image_size[0]}x{image_size[1]}'
@@ -91,18 +93,18 @@ class LoadForegroundMask(BaseTransform):
             try:
                 mask = np.load(io.BytesIO(content), allow_pickle=False)
             except (ValueError, OSError, EOFError) as error:
-                raise ValueError(
+                raise UserError(
                     f'Cannot read foreground mask {path}: {error}'
                 ) from error
         else:
             mask = mmcv.imfrombytes(content, flag='unchanged')
             if mask is None:
-                raise ValueError(
+                raise UserError(
                     f'Cannot decode foreground mask {path}: the file is '
                     'corrupt or not an image'
                 )
         if mask.ndim != 2:
-            raise ValueError(
+            raise UserError(
                 f'Foreground mask {path} has shape {mask.shape}; expected a '
                 'single-channel HxW mask'
             )
@@ -111,7 +113,7 @@ class LoadForegroundMask(BaseTransform):
         # without np.unique, which sorts the mask and dominates load time.
         if foreground.any() and np.any(mask[foreground] != mask[foreground][0]):
             values = np.unique(mask)
-            raise ValueError(
+            raise UserError(
                 f'Foreground mask {path} is not binary: expected 0 and one '
                 f'foreground value, found {values[:5].tolist()}'
                 + (' ...' if values.size > 5 else '')
@@ -121,7 +123,7 @@ class LoadForegroundMask(BaseTransform):
     def _mask_from_grabcut(self, path: str) -> np.ndarray:
         grabcut = mmcv.imfrombytes(fileio.get(path), flag='color')
         if grabcut is None:
-            raise ValueError(
+            raise UserError(
                 f'Cannot decode grabcut image {path}: the file is corrupt or '
                 'not an image'
             )

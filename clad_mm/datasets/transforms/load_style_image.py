@@ -3,6 +3,8 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmpretrain.registry import TRANSFORMS
 
+from clad_mm.utils.errors import UserError
+
 from .donor_pool import DonorPool, DonorSource, require_result
 
 
@@ -135,7 +137,7 @@ class LoadStyleImage(BaseTransform):
                 if isinstance(views, (list, tuple))
                 else getattr(views, 'shape', type(views).__name__)
             )
-            raise ValueError(
+            raise UserError(
                 'LoadStyleImage needs img = [anchor view, positive view], two '
                 'HxWx3 images as made by MultiView(num_views=2); got '
                 f'{shapes} for {results.get("img_path", "the image")}'

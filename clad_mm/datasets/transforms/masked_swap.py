@@ -4,6 +4,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
+from clad_mm.utils.errors import UserError
+
 from .donor_pool import DonorPool, DonorSource, require_result
 from .foreground_paste import feathered_alpha, hard_paste, soft_paste
 
@@ -54,9 +56,9 @@ class MaskedSwap(BaseTransform):
 
     def __init__(self, root: str | None, choice: str, blend: str, soft_sigma: float):
         if blend not in _BLENDS:
-            raise ValueError(f'blend must be one of {_BLENDS}, got {blend!r}')
+            raise UserError(f'blend must be one of {_BLENDS}, got {blend!r}')
         if blend == 'soft' and not soft_sigma > 0:
-            raise ValueError(f'soft_sigma must be positive, got {soft_sigma}')
+            raise UserError(f'soft_sigma must be positive, got {soft_sigma}')
         self.blend = blend
         self.soft_sigma = soft_sigma
         self._donors = DonorSource(
@@ -90,12 +92,12 @@ class MaskedSwap(BaseTransform):
         image = require_result(results, 'img', 'LoadImageFromFile', name)
         mask = require_result(results, 'fg_mask', 'LoadForegroundMask', name)
         if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(
+            raise UserError(
                 f'{name} needs an HxWx3 colour image, got shape '
                 f'{image.shape} for {results.get("img_path", "the image")}'
             )
         if mask.shape != image.shape[:2]:
-            raise ValueError(
+            raise UserError(
                 f'fg_mask is {mask.shape[0]}x{mask.shape[1]} (HxW) but img '
                 f'({results.get("img_path", "no path")}) is {image.shape[0]}x'
                 f'{image.shape[1]}: put {name} before any transform '

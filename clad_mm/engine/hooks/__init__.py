@@ -1,5 +1,6 @@
 """Training hooks of clad_mm (registered in ``mmpretrain.registry.HOOKS``)."""
 
 from .negative_dictionary_hook import NegativeDictionaryHook
+from .run_checks_hook import RunChecksHook
 
-__all__ = ['NegativeDictionaryHook']
+__all__ = ['NegativeDictionaryHook', 'RunChecksHook']

@@ -5,6 +5,8 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
+from clad_mm.utils.errors import UserError
+
 
 @HOOKS.register_module()
 class NegativeDictionaryHook(Hook):
@@ -39,7 +41,7 @@ class NegativeDictionaryHook(Hook):
 
     def __init__(self, enqueue: str | None = None, interval: int = 50):
         if enqueue is not None and enqueue not in self.ENQUEUE_ORDERS:
-            raise ValueError(
+            raise UserError(
                 f'enqueue must be one of {self.ENQUEUE_ORDERS} or None, got {enqueue!r}'
             )
         self.enqueue = enqueue
@@ -49,7 +51,7 @@ class NegativeDictionaryHook(Hook):
         before_loss = bool(_clad_model(runner).enqueue_before_loss)
         order = 'before_loss' if before_loss else 'after_loss'
         if self.enqueue is not None and self.enqueue != order:
-            raise ValueError(
+            raise UserError(
                 f'NegativeDictionaryHook.enqueue={self.enqueue!r} contradicts '
                 f'model.enqueue_before_loss={before_loss} ({order!r}): the '
                 'model sets the order; drop enqueue from the hook or set '

@@ -9,6 +9,7 @@ from mmpretrain.registry import METRICS
 from clad_mm.datasets.categories import IN9_CLASSES
 from clad_mm.datasets.folder_layout import order_splits
 from clad_mm.evaluation.imagenet_to_in9 import in9_predictions
+from clad_mm.utils.errors import UserError
 
 #: ``label_mapping`` values of :class:`BGChallengeMetric`: the function from
 #: a model's class scores to dataset labels, and the dataset classes it
@@ -121,7 +122,7 @@ class BGChallengeMetric(BaseMetric):
         label_mapping: str | None = None,
     ):
         if label_mapping is not None and label_mapping not in LABEL_MAPPINGS:
-            raise ValueError(
+            raise UserError(
                 f'Unknown label_mapping {label_mapping!r}; expected None or one '
                 f'of {sorted(LABEL_MAPPINGS)}'
             )
@@ -153,7 +154,7 @@ class BGChallengeMetric(BaseMetric):
             try:
                 return int(to_dataset_labels(sample['pred_score']))
             except ValueError as error:
-                raise ValueError(
+                raise UserError(
                     f'{error} (BGChallengeMetric has label_mapping='
                     f'{self.label_mapping!r})'
                 ) from error

@@ -4,6 +4,8 @@ import torch
 from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS
 
+from clad_mm.utils.errors import UserError
+
 
 @MODELS.register_module()
 class CLADClassifier(ImageClassifier):
@@ -87,7 +89,7 @@ class CLADClassifier(ImageClassifier):
         init_cfg: dict | None = None,
     ):
         if contrastive_head is None or dictionary is None:
-            raise ValueError(
+            raise UserError(
                 'CLADClassifier needs contrastive_head (e.g. '
                 "dict(type='InfoNCEHead', temperature=0.2)) and dictionary "
                 "(e.g. dict(type='NegativeDictionary', num_keys=9, "
@@ -173,14 +175,14 @@ def _dictionary_following_head(dictionary: dict, head: dict | None) -> dict:
     feat_dim = dictionary.get('feat_dim')
     if feat_dim is None:
         if head_channels is None:
-            raise ValueError(
+            raise UserError(
                 'model.dictionary.feat_dim is not given and model.head has no '
                 'in_channels to take it from: set model.dictionary.feat_dim to '
                 "the size of the head's input feature"
             )
         dictionary['feat_dim'] = head_channels
     elif head_channels is not None and feat_dim != head_channels:
-        raise ValueError(
+        raise UserError(
             f'model.dictionary.feat_dim={feat_dim} differs from '
             f'model.head.in_channels={head_channels}: the negatives are '
             "features of the head's input, so leave model.dictionary.feat_dim "
@@ -192,7 +194,7 @@ def _dictionary_following_head(dictionary: dict, head: dict | None) -> dict:
 def _anchor_and_positive(inputs):
     if not (isinstance(inputs, (list, tuple)) and len(inputs) == 2):
         kind = type(inputs).__name__
-        raise ValueError(
+        raise UserError(
             'CLADClassifier.loss expects inputs=[anchors, positives]; got '
             f'{kind}. Build training samples with BackgroundSwap + '
             "TwoViewPipeline and use data_preprocessor=dict(type='"

@@ -4,6 +4,8 @@ import torch
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 
+from clad_mm.utils.errors import UserError
+
 
 @MODELS.register_module()
 class TwoViewClsDataPreprocessor(ClsDataPreprocessor):
@@ -41,7 +43,7 @@ class TwoViewClsDataPreprocessor(ClsDataPreprocessor):
         if not _is_list_of_view_batches(views):
             return super().forward(data, training)
         if self.batch_augments is not None:
-            raise ValueError(
+            raise UserError(
                 'TwoViewClsDataPreprocessor cannot apply batch_augments to '
                 'several views; remove batch_augments from data_preprocessor'
             )

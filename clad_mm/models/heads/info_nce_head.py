@@ -15,6 +15,8 @@ import torch
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from clad_mm.utils.errors import UserError
+
 from ..losses.info_nce import (
     contrastive_accuracy,
     info_nce_logits,
@@ -50,9 +52,9 @@ class InfoNCEHead(BaseModule):
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         if temperature <= 0:
-            raise ValueError(f'temperature must be positive, got {temperature}')
+            raise UserError(f'temperature must be positive, got {temperature}')
         if 'loss' not in loss_name or loss_name == 'loss':
-            raise ValueError(
+            raise UserError(
                 f"loss_name must contain 'loss' (MMEngine only sums such keys) "
                 f"and differ from the classification loss key 'loss', got "
                 f'{loss_name!r}'

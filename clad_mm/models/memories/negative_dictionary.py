@@ -27,6 +27,8 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from clad_mm.utils.errors import UserError
+
 INIT_MODES = ('first_batch', 'random')
 
 
@@ -129,11 +131,9 @@ class NegativeDictionary(BaseModule):
             ('feat_dim', feat_dim),
         ):
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f'{name} must be a positive int, got {value!r}')
+                raise UserError(f'{name} must be a positive int, got {value!r}')
         if init_mode not in INIT_MODES:
-            raise ValueError(
-                f'init_mode must be one of {INIT_MODES}, got {init_mode!r}'
-            )
+            raise UserError(f'init_mode must be one of {INIT_MODES}, got {init_mode!r}')
         self.num_keys = num_keys
         self.queue_size = queue_size
         self.feat_dim = feat_dim

@@ -22,6 +22,8 @@ import torch
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from clad_mm.utils.errors import UserError
+
 # Conv output channels of the normalised VGG-19 up to relu4_1; 'M' = max pool.
 VGG_RELU4_1_CHANNELS = (64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512)
 # Conv output channels of the decoder from the 512 relu4_1 channels; 'U' = x2
@@ -167,7 +169,7 @@ def load_sequential_checkpoint(
     """
     state_dict = torch.load(path, map_location='cpu')
     if not isinstance(state_dict, Mapping):
-        raise ValueError(
+        raise UserError(
             f"'{path}' holds a {type(state_dict).__name__}, expected a state "
             "dict (a mapping of keys like '0.weight' to tensors)."
         )
@@ -194,7 +196,7 @@ def load_sequential_checkpoint(
         if items
     ]
     if problems:
-        raise ValueError(
+        raise UserError(
             f"'{path}' does not match the pytorch-AdaIN layout "
             f'({len(expected)} tensors expected): ' + '; '.join(problems) + '.'
         )
@@ -254,7 +256,7 @@ class AdaINStylizer(nn.Module):
     @staticmethod
     def _checked_alpha(alpha: float) -> float:
         if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f'alpha must be in [0, 1], got {alpha}.')
+            raise UserError(f'alpha must be in [0, 1], got {alpha}.')
         return float(alpha)
 
     def train(self, mode: bool = True) -> 'AdaINStylizer':

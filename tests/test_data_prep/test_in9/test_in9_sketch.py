@@ -27,6 +27,7 @@ from clad_mm.data_prep.in9.sketch import (
     prepare_in9_sketch,
 )
 from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
+from clad_mm.utils.errors import UserError
 
 REPO = Path(__file__).resolve().parents[3]
 IN9_FOLDERS = (
@@ -209,5 +210,5 @@ def test_tool_prints_the_table(tmp_path, capsys):
     assert '| 07_primate | 1 | 2 | 2 | 0 |' in out
     assert 'WARNING: 369 IN-9 synsets have no folder' in out
     assert f'Report: {root}/sketch/{REPORT_FILE}' in out
-    with pytest.raises(SystemExit, match='prepare_in9_sketch: .*size=16'):
+    with pytest.raises(UserError, match='written with other settings.*size=16'):
         tool.main([str(sketch), str(root), '--synsets', str(synsets)])

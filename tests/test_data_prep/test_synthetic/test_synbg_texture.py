@@ -19,6 +19,7 @@ from clad_mm.data_prep.synthetic.synbg_texture import (
     generate_synbg_texture,
     read_synbg_texture_meta,
 )
+from clad_mm.utils.errors import OutputExistsError, UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 # The names other components rely on (common to the S-CLAD work).
@@ -357,7 +358,7 @@ def test_bad_arguments_name_the_argument_and_write_nothing(tmp_path, argument, v
 def test_out_dir_that_is_a_file_is_refused(tmp_path):
     path = tmp_path / 'file'
     path.write_text('')
-    with pytest.raises(NotADirectoryError, match=str(path)):
+    with pytest.raises(OutputExistsError, match=str(path)):
         generate_synbg_texture(str(path), **TINY)
 
 
@@ -382,9 +383,9 @@ def test_cli_generates_then_skips_then_refuses(tmp_path, capsys):
     assert read_synbg_texture_meta(out_dir)['parameters']['train_per_class'] == 1
     tool.main(argv)
     assert 'already holds a complete SynBG texture set' in capsys.readouterr().out
-    with pytest.raises(SystemExit, match=f'make_synbg_texture: {out_dir}'):
+    with pytest.raises(OutputExistsError, match=f'{out_dir}'):
         tool.main([*argv, '--seed', '3'])
-    with pytest.raises(SystemExit, match='texture_correlation must be in'):
+    with pytest.raises(UserError, match='texture_correlation must be in'):
         tool.main([str(tmp_path / 'other'), '--texture-correlation', '2'])
 
 

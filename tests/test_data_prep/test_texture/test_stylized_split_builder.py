@@ -27,6 +27,7 @@ from clad_mm.data_prep.texture.stylized_split_builder import (
 from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
 from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
 from clad_mm.models.stylization.adain import AdaINStylizer
+from clad_mm.utils.errors import UserError
 
 REPO = Path(__file__).resolve().parents[3]
 # (class folder, stem, height, width): two sizes, one not a multiple of 8,
@@ -271,7 +272,7 @@ def test_tool_stylizes_a_training_subset(tmp_path, weights, style_dir, capsys):
     assert '| total | 2 | 2 | 0 |' in out
     assert sorted(output_files(root, 'train')) == ['00_cat/a0.JPEG', '00_cat/a1.JPEG']
     assert f'Report: {root}/stylized/stylize_train_report.json' in out
-    with pytest.raises(SystemExit, match=r'make_stylized_in9: .*style_size=16'):
+    with pytest.raises(UserError, match=r'stylized with other settings.*style_size=16'):
         tool.main(arguments)
 
     # The stylized training images keep their stems, so the masks match.

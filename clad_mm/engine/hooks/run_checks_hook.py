@@ -1,0 +1,103 @@
+"""Checks of a run's data against its model, once, before the first batch.
+
+A data set with more classes than the model's head (10 class folders under a
+9-class config, or ``model.head.num_classes`` set too low) fails deep in the
+loss as ``IndexError: Target 9 is out of bounds``, after the run has started;
+:class:`RunChecksHook` states it before training or testing, naming the data
+root and the config key. ``tools/train.py`` and ``tools/test.py`` add it to
+``custom_hooks`` when the config does not.
+"""
+
+import logging
+
+import numpy as np
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmpretrain.registry import HOOKS
+
+from clad_mm.utils.errors import UserError
+
+
+@HOOKS.register_module()
+class RunChecksHook(Hook):
+    """Checks every data set's labels against the model's classes.
+
+    Before training (the train and validation data sets) and before testing
+    (the test data set): a label that is not a class of ``model.head``
+    (``num_classes``), or of ``model.data_preprocessor`` where it sets
+    ``num_classes`` (its batch augmentations one-hot encode the labels), is
+    a :class:`~clad_mm.utils.errors.UserError` naming the data root, its
+    number of classes and the config key. A training set with fewer classes
+    than the head is accepted with a warning (the head's other classes are
+    never trained). The check reads the data set's labels and meta
+    information only; no image is decoded.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner) -> None:
+        """Checks the train and validation data sets."""
+        self._check(runner, runner.train_loop.dataloader.dataset, training=True)
+        val_loop = runner._val_loop
+        # The val loop is built by Runner.train() unless validation is off.
+        if val_loop is not None and not isinstance(val_loop, dict):
+            self._check(runner, val_loop.dataloader.dataset, training=False)
+
+    def before_test(self, runner) -> None:
+        """Checks the test data set."""
+        self._check(runner, runner.test_loop.dataloader.dataset, training=False)
+
+    def _check(self, runner, dataset, training: bool) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        labels = dataset_labels(dataset)
+        if labels is None or labels.size == 0:
+            return
+        num_labels = int(labels.max()) + 1
+        data_root = getattr(dataset, 'data_root', None) or type(dataset).__name__
+        classes = dataset.metainfo.get('classes') or ()
+        found = (
+            f'{len(classes)} classes (class folders)'
+            if len(classes) >= num_labels
+            else f'labels up to {num_labels - 1}'
+        )
+        config = getattr(runner.cfg, 'filename', None) or 'the config'
+        for key, module in (
+            ('model.head.num_classes', getattr(model, 'head', None)),
+            ('model.data_preprocessor.num_classes', model.data_preprocessor),
+        ):
+            num_classes = getattr(module, 'num_classes', None)
+            if not isinstance(num_classes, int):
+                continue
+            if num_labels > num_classes:
+                raise UserError(
+                    f'{data_root} holds {found} but {key}={num_classes} in '
+                    f'{config}: set {key}={max(len(classes), num_labels)} '
+                    '(e.g. with --cfg-options) or use data with '
+                    f'{num_classes} classes'
+                )
+            if training and key == 'model.head.num_classes':
+                if max(len(classes), num_labels) < num_classes:
+                    print_log(
+                        f'{data_root} holds {found} but {key}={num_classes} in '
+                        f'{config}: the head has classes that no training '
+                        'sample has, and they are never trained',
+                        logger='current',
+                        level=logging.WARNING,
+                    )
+
+
+def dataset_labels(dataset) -> np.ndarray | None:
+    """The ground-truth labels of a data set, read from its data infos.
+
+    Args:
+        dataset: An MMPretrain data set, or a wrapper of them.
+
+    Returns:
+        np.ndarray | None: The labels, or None for a data set without
+        ``get_gt_labels`` (the check is then skipped).
+    """
+    get_gt_labels = getattr(dataset, 'get_gt_labels', None)
+    if get_gt_labels is None:
+        return None
+    return np.asarray(get_gt_labels(), dtype=np.int64).ravel()
