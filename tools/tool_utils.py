@@ -239,13 +239,18 @@ def generate_synthetic_set(set_name: str, generate, **kwargs) -> None:
         )
 
 
+#: Top-level keys that MMPretrain's tools and models read besides the
+#: Runner's (known, but no typo is matched against them: ``train_pipeline``
+#: is a common variable close to ``tta_pipeline``).
+TOOL_CONFIG_KEYS = frozenset({'tta_model', 'tta_pipeline', 'gallery_dataloader'})
+
+
 def runner_config_keys() -> frozenset[str]:
-    """The top-level config keys that MMEngine's Runner and the tools read.
+    """The top-level config keys that MMEngine's Runner reads.
 
     Returns:
-        frozenset[str]: ``Runner``'s arguments (``train_cfg``, ...) and
-        ``model_wrapper_cfg``, ``runner_type``, ``tta_model``,
-        ``tta_pipeline``.
+        frozenset[str]: ``Runner``'s arguments (``train_cfg``, ...),
+        ``model_wrapper_cfg`` and ``runner_type``.
     """
     # Imported here: the data tools use this module without a Runner.
     from mmengine.runner import Runner
@@ -254,8 +259,6 @@ def runner_config_keys() -> frozenset[str]:
     return frozenset(name for name in arguments if name not in ('self', 'cfg')) | {
         'model_wrapper_cfg',
         'runner_type',
-        'tta_model',
-        'tta_pipeline',
     }
 
 
@@ -319,13 +322,14 @@ def check_config_keys(cfg, path: str) -> None:
     """
     runner_keys = runner_config_keys()
     for key in cfg.keys():
-        if key in runner_keys:
+        if key in runner_keys or key in TOOL_CONFIG_KEYS:
             continue
         close = difflib.get_close_matches(key, runner_keys, n=1, cutoff=0.8)
         if close:
             raise UserError(
                 f'config {path} has the top-level key {key!r}, which nothing '
-                f'reads; did you mean {close[0]!r}?'
+                f'reads; did you mean {close[0]!r}? (rename it if it is a '
+                'variable of yours)'
             )
 
 
@@ -360,7 +364,7 @@ def merge_config_options(cfg, options: dict, path: str) -> None:
     Raises:
         UserError: Naming the option and the closest top-level key.
     """
-    known = set(cfg.keys()) | runner_config_keys()
+    known = set(cfg.keys()) | runner_config_keys() | TOOL_CONFIG_KEYS
     for key in options:
         top = key.split('.')[0]
         if top not in known:
