@@ -1,12 +1,16 @@
+import logging
 import os.path as osp
 from collections.abc import Sequence
 
+from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
 from clad_mm.utils.errors import MissingFileError, UserError
 
 from .folder_layout import (
+    BG_CHALLENGE_SPLITS,
+    BG_GAP_SPLITS,
     IMAGE_EXTENSIONS,
     KNOWN_TEST_SPLITS,
     class_metainfo,
@@ -147,6 +151,7 @@ class BGChallengeTestDataset(BaseDataset):
             }
         self._metainfo.update(class_metainfo(folders, self.CLASSES))
         self._metainfo['splits'] = splits
+        self._warn_without_bg_gap(splits)
 
         data_list = []
         for split, parent in parents.items():
@@ -186,6 +191,19 @@ class BGChallengeTestDataset(BaseDataset):
                 image), instead of OpenCV's error without a path.
         """
         return prepare_or_name_bad_file(super().prepare_data, self.get_data_info, idx)
+
+    def _warn_without_bg_gap(self, splits: Sequence[str]) -> None:
+        """Warns when a background test set lacks a split of BG-GAP."""
+        background_splits = set(splits) & set(BG_CHALLENGE_SPLITS) - {'original'}
+        missing = [split for split in BG_GAP_SPLITS if split not in splits]
+        if background_splits and missing:
+            print_log(
+                f'The test set {self.data_root} has no '
+                + ' and no '.join(self._folder(split) for split in missing)
+                + ': BG-GAP (mixed_same - mixed_rand) is not reported',
+                logger='current',
+                level=logging.WARNING,
+            )
 
     def _folder(self, name: str) -> str:
         return osp.join(self.data_root, name, self.subset)

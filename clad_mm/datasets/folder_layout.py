@@ -28,6 +28,8 @@ BG_CHALLENGE_SPLITS = (
     'mixed_rand',
     'mixed_next',
 )
+#: The splits of BG-GAP = MIXED-SAME - MIXED-RAND accuracy.
+BG_GAP_SPLITS = ('mixed_same', 'mixed_rand')
 #: Test splits that measure texture (shape) bias: S-CLAD's Stylized IN-9 and
 #: IN-9-Sketch (CLAD, BMVC 2022, Table 7) and the cue-conflict splits of the
 #: SynBG texture variant.

@@ -11,6 +11,7 @@ run reads back goes through here, so that
   output that a resumed run would take for a finished one.
 """
 
+import hashlib
 import io
 import json
 import os
@@ -62,6 +63,22 @@ def read_image(path: str, flag: str = 'color') -> np.ndarray:
             'an image file)'
         )
     return image
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 of a file's content, read in blocks.
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        str: The hexadecimal digest.
+    """
+    digest = hashlib.sha256()
+    with open(path, 'rb') as file:
+        for block in iter(lambda: file.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _temporary_path(path: str) -> str:

@@ -5,12 +5,14 @@ The adversarial-background evaluation pastes every foreground (an
 background; this module lists both and reads their images.
 """
 
+import logging
 import os.path as osp
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
+from mmengine.logging import print_log
 from PIL import Image
 
 from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
@@ -164,19 +166,36 @@ def list_backgrounds(test_root: str, subset: str = 'val') -> list[Background]:
 
 
 def sample_subset(
-    items: Sequence, max_count: int | None, rng: np.random.Generator
+    items: Sequence,
+    max_count: int | None,
+    rng: np.random.Generator,
+    option: str = 'max_count',
+    kind: str = 'items',
 ) -> list:
     """A random subset of at most ``max_count`` items, in their order.
+
+    A ``max_count`` above ``len(items)`` keeps every item with a warning
+    stating the count used.
 
     Args:
         items (Sequence): Items to choose from.
         max_count (int, optional): Size of the subset; None (or at least
             ``len(items)``) keeps every item.
         rng (np.random.Generator): Source of the random choice.
+        option (str): The request, named in the warning, e.g.
+            ``'--max-foregrounds'``.
+        kind (str): What the items are, e.g. ``'foregrounds of data/test'``.
 
     Returns:
         list: The chosen items, in the order they have in ``items``.
     """
+    if max_count is not None and max_count > len(items):
+        print_log(
+            f'{option} {max_count} is more than the {len(items)} {kind}: '
+            f'all {len(items)} are used',
+            logger='current',
+            level=logging.WARNING,
+        )
     if max_count is None or max_count >= len(items):
         return list(items)
     if max_count < 1:

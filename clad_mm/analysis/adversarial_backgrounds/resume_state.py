@@ -4,7 +4,8 @@ Every finished foreground is appended as one JSON line to a state file whose
 first line is a header holding the run's settings. A restarted run reads the
 finished foregrounds back and evaluates only the others; a file written by a
 run with other settings, or for other foregrounds, is an error rather than
-mixed into the result.
+mixed into the result. The checkpoint is matched by its content (sha256), so
+a file replaced under the same path is refused too.
 """
 
 import json
@@ -56,7 +57,20 @@ def read_state(state_path: str, settings: dict) -> tuple[dict[str, dict], int]:
             f'evaluation (its first line is not a {STATE_FORMAT!r} header); '
             'move it away or choose another output folder'
         )
-    differences = _differences(header['settings'], settings)
+    stored = header['settings']
+    if (
+        stored.get('checkpoint') == settings.get('checkpoint')
+        and stored.get('checkpoint_sha256') != settings.get('checkpoint_sha256')
+        and 'checkpoint_sha256' in settings
+    ):
+        raise UserError(
+            f'{state_path} holds results of checkpoint {settings["checkpoint"]} '
+            f'with sha256 {stored.get("checkpoint_sha256")}, but that file now '
+            f'has sha256 {settings["checkpoint_sha256"]}: it was replaced, and '
+            'resuming would mix two models. Use another output folder, or '
+            'delete the state file to start over'
+        )
+    differences = _differences(stored, settings)
     if differences:
         raise UserError(
             f'{state_path} holds results of a run with other settings ('

@@ -24,6 +24,7 @@ from clad_mm.apis.classifier_loading import load_classifier
 from clad_mm.apis.inference_pipeline import InferencePipeline
 from clad_mm.evaluation.metrics.bg_challenge_metric import LABEL_MAPPINGS
 from clad_mm.utils.errors import OutputExistsError, UserError
+from clad_mm.utils.fileio import file_sha256
 
 from .challenge_set import list_backgrounds, list_foregrounds, sample_subset
 from .search import Predictor, evaluate_adversarial_backgrounds
@@ -169,8 +170,20 @@ def run_adversarial_backgrounds(
     backgrounds = list_backgrounds(test_root, subset)
     to_dataset_labels = _require_matching_classes(cfg, test_root, classes)
     rng = np.random.default_rng(seed)
-    foregrounds = sample_subset(foregrounds, max_foregrounds, rng)
-    backgrounds = sample_subset(backgrounds, max_backgrounds, rng)
+    foregrounds = sample_subset(
+        foregrounds,
+        max_foregrounds,
+        rng,
+        '--max-foregrounds',
+        f'foregrounds of {test_root}',
+    )
+    backgrounds = sample_subset(
+        backgrounds,
+        max_backgrounds,
+        rng,
+        '--max-backgrounds',
+        f'backgrounds of {test_root}',
+    )
 
     os.makedirs(out_dir, exist_ok=True)
     result_path = osp.join(out_dir, RESULT_FILE)
@@ -187,6 +200,9 @@ def run_adversarial_backgrounds(
     settings = dict(
         config=osp.abspath(cfg.filename),
         checkpoint=checkpoint if '://' in checkpoint else osp.abspath(checkpoint),
+        # A file replaced under the same path is another model: runs are
+        # matched by content, not by path.
+        checkpoint_sha256=None if '://' in checkpoint else file_sha256(checkpoint),
         test_root=osp.abspath(test_root),
         subset=subset,
         max_foregrounds=max_foregrounds,

@@ -57,6 +57,7 @@ from clad_mm.datasets.folder_layout import (
 from clad_mm.models.stylization.adain import AdaINStylizer
 from clad_mm.utils.errors import MissingFileError, OutputExistsError, UserError
 from clad_mm.utils.fileio import (
+    file_sha256,
     read_image,
     remove_stale_temporaries,
     write_image_atomically,
@@ -148,14 +149,6 @@ def list_inputs(root: str, split: str, subset: str) -> list[str]:
 def output_relative_path(relative_path: str) -> str:
     """``<class>/<stem>.JPEG`` of an input ``<class>/<file name>``."""
     return osp.splitext(relative_path)[0] + '.JPEG'
-
-
-def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as file:
-        for block in iter(lambda: file.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _to_rgb01(image: np.ndarray) -> torch.Tensor:
@@ -318,8 +311,8 @@ def build_stylized_split(
         seed=seed,
         style_size=style_size,
         styles=hashlib.sha1('\n'.join(styles).encode()).hexdigest(),
-        encoder_sha256=_file_sha256(encoder_checkpoint),
-        decoder_sha256=_file_sha256(decoder_checkpoint),
+        encoder_sha256=file_sha256(encoder_checkpoint),
+        decoder_sha256=file_sha256(decoder_checkpoint),
     )
     out_dir = osp.join(root, out_split, subset)
     manifest_file = manifest_path(root, out_split, subset)

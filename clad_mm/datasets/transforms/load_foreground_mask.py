@@ -1,13 +1,19 @@
 import io
+import logging
 import os.path as osp
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
+from mmengine.logging import print_log
 from mmpretrain.registry import TRANSFORMS
 
 from clad_mm.utils.errors import UserError
+
+#: How many degenerate masks a process names in warnings before it stops
+#: naming further ones (a folder of them would flood the log).
+MAX_DEGENERATE_MASKS_NAMED = 10
 
 
 @TRANSFORMS.register_module()
@@ -33,6 +39,11 @@ class LoadForegroundMask(BaseTransform):
 
     The mask must have the size of ``img``, so use this transform right
     after ``LoadImageFromFile``, before any resizing or cropping.
+
+    A mask that is all background or all foreground is accepted with a
+    warning naming the file, once per file and process (up to
+    :data:`MAX_DEGENERATE_MASKS_NAMED` files): a background swap then makes
+    a positive that is the donor background alone, or the anchor itself.
 
     **Required Keys:**
 
@@ -83,6 +94,7 @@ class LoadForegroundMask(BaseTransform):
                 f'(HxW) but its image {results.get("img_path", "")} is '
                 f'{image_size[0]}x{image_size[1]}'
             )
+        warn_if_degenerate(mask, path)
         results['fg_mask'] = mask
         return results
 
@@ -131,3 +143,40 @@ class LoadForegroundMask(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(grabcut_threshold={self.grabcut_threshold})'
+
+
+_degenerate_masks_named: set[str] = set()
+
+
+def warn_if_degenerate(mask: np.ndarray, path: str) -> None:
+    """Warns, once per file, about a mask that is all 0 or all 1.
+
+    Args:
+        mask (np.ndarray): The binary mask (1 on the foreground).
+        path (str): Its file, named in the warning.
+    """
+    if mask.size == 0 or mask.min() != mask.max():
+        return
+    if path in _degenerate_masks_named:
+        return
+    if len(_degenerate_masks_named) >= MAX_DEGENERATE_MASKS_NAMED:
+        return
+    _degenerate_masks_named.add(path)
+    if mask.flat[0]:
+        found = 'is foreground everywhere'
+        consequence = 'no background is swapped and the positive equals the anchor'
+    else:
+        found = 'has no foreground pixel'
+        consequence = 'a background swap makes a positive of the donor background alone'
+    last = len(_degenerate_masks_named) == MAX_DEGENERATE_MASKS_NAMED
+    print_log(
+        f'Foreground mask {path} {found}: {consequence}; fix or remove the mask'
+        + (
+            f' (further such masks are not named: {MAX_DEGENERATE_MASKS_NAMED} '
+            'already were)'
+            if last
+            else ''
+        ),
+        logger='current',
+        level=logging.WARNING,
+    )
