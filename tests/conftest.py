@@ -8,12 +8,16 @@ thing.
 
 import dataclasses
 import importlib.util
+import itertools
+import logging
 import os
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
+
+_LOGGER_NAMES = (f'clad_mm_test_{index}' for index in itertools.count())
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS_DIR = osp.join(REPO_ROOT, 'tools')
@@ -105,3 +109,33 @@ def run_cli(monkeypatch, capsys):
         return CliResult(status, captured.out, captured.err + message)
 
     return run
+
+
+class _WarningRecorder(logging.Handler):
+    """Collects the messages of warnings."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def logged_warnings():
+    """The warnings that ``print_log(..., logger='current')`` writes.
+
+    A new MMLogger becomes MMEngine's current logger for the test (a fresh
+    name each time: only a newly created logger becomes the current one).
+
+    Returns:
+        list[str]: The warning messages, filled while the test runs.
+    """
+    from mmengine.logging import MMLogger
+
+    logger = MMLogger.get_instance(next(_LOGGER_NAMES), log_level='WARNING')
+    recorder = _WarningRecorder()
+    logger.addHandler(recorder)
+    yield recorder.messages
+    logger.removeHandler(recorder)

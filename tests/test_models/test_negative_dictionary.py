@@ -1,11 +1,9 @@
 """Tests of CLAD's negative dictionary (clad_mm/models/memories/)."""
 
-import logging
 from collections import deque
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from mmpretrain.registry import MODELS
 
 from clad_mm.models.losses.info_nce import info_nce_loss
@@ -277,28 +275,6 @@ def test_invalid_inputs_give_clear_errors():
         dictionary.enqueue(torch.ones(2, 4), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match='got 2 features but 1 keys'):
         dictionary.initialize(torch.ones(2, 3), torch.tensor([0]))
-
-
-class WarningRecorder(logging.Handler):
-    """Collects the warnings of the current MMLogger."""
-
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def logged_warnings():
-    logger = MMLogger.get_instance(
-        'negative_dictionary_overwrite_test', log_level='WARNING'
-    )
-    recorder = WarningRecorder()
-    logger.addHandler(recorder)
-    yield recorder.messages
-    logger.removeHandler(recorder)
 
 
 def test_a_queue_replaced_within_one_step_is_warned_about_once(logged_warnings):
