@@ -135,6 +135,10 @@ def logged_warnings():
     from mmengine.logging import MMLogger
 
     logger = MMLogger.get_instance(next(_LOGGER_NAMES), log_level='WARNING')
+    # Its console handler holds the stream of the moment, which pytest's
+    # capture may close; the recorder is all the test needs.
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
     recorder = _WarningRecorder()
     logger.addHandler(recorder)
     yield recorder.messages

@@ -151,7 +151,8 @@ class BGChallengeTestDataset(BaseDataset):
             }
         self._metainfo.update(class_metainfo(folders, self.CLASSES))
         self._metainfo['splits'] = splits
-        self._warn_without_bg_gap(splits)
+        if self.splits is None:
+            self._warn_without_bg_gap(splits)
 
         data_list = []
         for split, parent in parents.items():
@@ -193,7 +194,11 @@ class BGChallengeTestDataset(BaseDataset):
         return prepare_or_name_bad_file(super().prepare_data, self.get_data_info, idx)
 
     def _warn_without_bg_gap(self, splits: Sequence[str]) -> None:
-        """Warns when a background test set lacks a split of BG-GAP."""
+        """Warns when a found background test set lacks a split of BG-GAP.
+
+        Only for splits found under ``data_root``: named ``splits`` are the
+        user's choice.
+        """
         background_splits = set(splits) & set(BG_CHALLENGE_SPLITS) - {'original'}
         missing = [split for split in BG_GAP_SPLITS if split not in splits]
         if background_splits and missing:

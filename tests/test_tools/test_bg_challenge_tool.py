@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from clad_mm.data_prep.synthetic.synbg import generate_synbg
+from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_baseline.py')
@@ -177,6 +178,36 @@ def test_tool_resumes_and_keeps_results(workspace, tmp_path, capsys):
     with pytest.raises(FileExistsError, match='bg_challenge_adversarial.json'):
         tool.main(tool_args(test_root, checkpoint, work_dir))
     assert result.read_text() == written
+
+
+def test_replaced_checkpoint_is_refused_and_too_large_max_warns(
+    workspace, tmp_path, capsys, logged_warnings
+):
+    root, test_root, checkpoint = workspace
+    copied = str(tmp_path / 'model.pth')
+    shutil.copy(checkpoint, copied)
+    work_dir = tmp_path / 'out'
+    args = tool_args(test_root, copied, work_dir)
+    args[args.index('--max-backgrounds') + 1] = '1000'
+    tool = load_tool()
+    report = tool.main(args)
+    num_backgrounds = len(report['backgrounds'])
+    assert num_backgrounds == len(
+        glob.glob(osp.join(test_root, 'only_bg_t', 'val', '*', '*.JPEG'))
+    )
+    assert logged_warnings == [
+        f'--max-backgrounds 1000 is more than the {num_backgrounds} backgrounds '
+        f'of {test_root}: all {num_backgrounds} are used'
+    ]
+
+    # Another model under the same path: matched by content, so refused.
+    checkpoint_dict = torch.load(copied)
+    checkpoint_dict['state_dict']['head.fc.bias'] += 1
+    torch.save(checkpoint_dict, copied)
+    with pytest.raises(UserError) as error:
+        tool.main(args)
+    assert f'checkpoint {copied} with sha256' in str(error.value)
+    assert 'it was replaced' in str(error.value)
 
 
 def test_checkpoint_with_other_classes_is_a_clear_error(workspace, tmp_path):

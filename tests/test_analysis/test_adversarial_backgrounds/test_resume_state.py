@@ -7,6 +7,7 @@ import pytest
 from clad_mm.analysis.adversarial_backgrounds.search import (
     evaluate_adversarial_backgrounds,
 )
+from clad_mm.utils.errors import UserError
 
 
 def strip_times(report):
@@ -155,3 +156,29 @@ def test_a_state_of_other_foregrounds_is_an_error(synbg, tmp_path):
     assert state_path in str(error.value)
     assert foregrounds[0].name in str(error.value)
     assert 'the test set changed' in str(error.value)
+
+
+def test_a_replaced_checkpoint_is_not_mixed_in(synbg, tmp_path):
+    foregrounds, backgrounds, _ = synbg
+    state_path = str(tmp_path / 'state.jsonl')
+
+    def run(checkpoint_sha256):
+        return evaluate_adversarial_backgrounds(
+            foregrounds[:2],
+            backgrounds,
+            lambda batch: [0] * len(batch),
+            state_path=state_path,
+            settings=dict(checkpoint='/m/x.pth', checkpoint_sha256=checkpoint_sha256),
+            show_progress=False,
+        )
+
+    run('aaa')
+    with pytest.raises(UserError) as error:
+        run('bbb')
+    assert str(error.value) == (
+        f'{state_path} holds results of checkpoint /m/x.pth with sha256 aaa, but '
+        'that file now has sha256 bbb: it was replaced, and resuming would mix '
+        'two models. Use another output folder, or delete the state file to '
+        'start over'
+    )
+    assert run('aaa')
