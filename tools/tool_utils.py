@@ -27,6 +27,13 @@ from clad_mm.utils.errors import (
 )
 
 _REGISTRY_MISS = re.compile(r'^(\S+) is not in the (\S+) registry')
+_UNKNOWN_ARGUMENT = re.compile(
+    r"^(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'$"
+)
+_MISSING_ARGUMENT = re.compile(
+    r'^(\w+)\.__init__\(\) missing \d+ required (?:positional |keyword-only )?'
+    r'arguments?: (.+)$'
+)
 
 
 def run_tool(main, *args) -> None:
@@ -411,17 +418,21 @@ def add_run_checks_hook(cfg) -> None:
 
 @contextmanager
 def registry_errors_named(config_path: str):
-    """States a ``type='...'`` that no registry knows as a user mistake.
+    """States a config's unknown ``type`` or argument as a user mistake.
 
     MMEngine's registry raises a ``KeyError`` when a config names an
-    unknown type; inside this context it becomes a
-    :class:`~clad_mm.utils.errors.UserError` naming the type and the config.
+    unknown type, and the built class a ``TypeError`` when a config dict
+    holds an argument it does not take (``num_clases``) or lacks one it
+    needs; inside this context
+    both become a :class:`~clad_mm.utils.errors.UserError` naming the type
+    or argument and the config.
 
     Args:
         config_path (str): The config file, for the message.
 
     Raises:
-        UserError: For a registry miss; other errors pass unchanged.
+        UserError: For a registry miss, or an unknown argument passed by the
+            registry itself; other errors pass unchanged.
     """
     try:
         yield
@@ -435,3 +446,34 @@ def registry_errors_named(config_path: str):
             f'{match.group(2)} registry (misspelt, or its module not imported '
             'by custom_imports)'
         ) from error
+    except TypeError as error:
+        unknown = _UNKNOWN_ARGUMENT.match(str(error))
+        missing = _MISSING_ARGUMENT.match(str(error))
+        if not (unknown or missing) or not _raised_by_registry_call(error):
+            raise
+        if unknown:
+            raise UserError(
+                f'config {config_path}: {unknown.group(1)} takes no argument '
+                f'{unknown.group(2)!r} (a misspelt key of its dict?)'
+            ) from error
+        raise UserError(
+            f'config {config_path}: {missing.group(1)} needs the argument(s) '
+            f'{missing.group(2)} in its dict'
+        ) from error
+
+
+def _raised_by_registry_call(error: TypeError) -> bool:
+    """Whether the registry's call of a class from config keys raised it.
+
+    True when the innermost frames after MMEngine's ``build_from_cfg`` are
+    ``__init__`` methods only (a class passing ``**kwargs`` on to its base);
+    the same error from inside a method is a defect.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    registry_file = osp.join('mmengine', 'registry', 'build_functions.py')
+    calls = [
+        i for i, frame in enumerate(frames) if frame.filename.endswith(registry_file)
+    ]
+    return bool(calls) and all(
+        frame.name == '__init__' for frame in frames[calls[-1] + 1 :]
+    )

@@ -5,12 +5,14 @@ stem per test image across their splits, so the image of a stem in
 ``original`` and in ``mixed_rand`` (or ``outline``) show the same object.
 """
 
+import logging
 import os
 import os.path as osp
 from collections.abc import Sequence
 
 import cv2
 import numpy as np
+from mmengine.logging import print_log
 
 from clad_mm.datasets.folder_layout import (
     IMAGE_EXTENSIONS,
@@ -69,6 +71,14 @@ def split_preview_cells(
                 _split_class_dir(test_root, splits[0], class_name), IMAGE_EXTENSIONS
             )
         )
+        if len(stems) < per_class:
+            print_log(
+                f'per_class={per_class} is more than the {len(stems)} images of '
+                f'{_split_class_dir(test_root, splits[0], class_name)}: all '
+                f'{len(stems)} are shown',
+                logger='current',
+                level=logging.WARNING,
+            )
         columns += [(class_name, stem) for stem in stems[:per_class]]
     paths = []
     for split in splits:

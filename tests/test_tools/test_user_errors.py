@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from clad_mm.data_prep.synthetic.synbg import generate_synbg
+from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_baseline.py')
@@ -180,3 +181,42 @@ def test_unknown_type_is_named(synbg, tmp_path, run_cli):
         subprocess_run=True,
     )
     result.assert_user_error(CONFIG, "type='ResNet181'", 'registry')
+
+
+def test_test_tool_checks_its_config_the_same_way(run_cli, tmp_path):
+    checkpoint = tmp_path / 'any.pth'
+    checkpoint.write_bytes(b'')
+    result = run_cli('test.py', CONFIG, str(checkpoint), '--cfg-options', 'foo')
+    result.assert_user_error("'foo'", 'KEY=VALUE', status=2)
+    missing = str(tmp_path / 'nope.py')
+    run_cli('test.py', missing, str(checkpoint)).assert_user_error(missing)
+
+
+def test_registry_errors_name_the_type_or_argument(monkeypatch):
+    from mmpretrain.registry import MODELS
+
+    monkeypatch.syspath_prepend(osp.join(REPO_ROOT, 'tools'))
+    from tool_utils import registry_errors_named
+
+    with pytest.raises(UserError) as raised, registry_errors_named('c.py'):
+        MODELS.build(dict(type='LinearClsHead', num_classes=2, in_channel=4))
+    assert str(raised.value) == (
+        "config c.py: LinearClsHead needs the argument(s) 'in_channels' in its dict"
+    )
+    with pytest.raises(UserError) as raised, registry_errors_named('c.py'):
+        MODELS.build(dict(type='LinearClsHead', num_classes=2, in_channels=4, k=1))
+    assert str(raised.value) == (
+        "config c.py: ClsHead takes no argument 'k' (a misspelt key of its dict?)"
+    )
+    with pytest.raises(UserError, match="type='NoSuchHead' is not in the"):
+        with registry_errors_named('c.py'):
+            MODELS.build(dict(type='NoSuchHead'))
+
+    # The same exceptions raised elsewhere are defects and pass unchanged.
+    def defect():
+        raise TypeError("Foo.__init__() got an unexpected keyword argument 'x'")
+
+    with pytest.raises(TypeError), registry_errors_named('c.py'):
+        defect()
+    with pytest.raises(KeyError), registry_errors_named('c.py'):
+        {}['missing']

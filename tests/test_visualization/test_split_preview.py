@@ -56,6 +56,18 @@ def test_cells_are_the_first_stems_of_each_class_in_every_split(test_root):
         assert all(f'{os.sep}{split}{os.sep}' in path for path in row)
 
 
+def test_more_per_class_than_images_warns_and_shows_all(test_root, logged_warnings):
+    labels, _ = split_preview_cells(test_root, SPLITS, per_class=5)
+    assert labels == ['00_cat'] * 3 + ['01_dog'] * 3
+    assert logged_warnings == [
+        f'per_class=5 is more than the 3 images of '
+        f'{osp.join(test_root, "original", "val", name)}: all 3 are shown'
+        for name in CLASSES
+    ]
+    split_preview_cells(test_root, SPLITS, per_class=3)
+    assert len(logged_warnings) == 2
+
+
 def test_grid_places_each_image_in_its_row_and_column(test_root, tmp_path):
     cell = 12
     out = plot_split_preview(
