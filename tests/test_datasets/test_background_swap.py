@@ -8,6 +8,7 @@ import pytest
 from mmpretrain.registry import TRANSFORMS
 
 import clad_mm  # noqa: F401  (registers the components)
+from clad_mm.utils.errors import UserError
 
 HEIGHT, WIDTH = 24, 32
 # Created in this order on purpose: labels must follow the sorted order.
@@ -224,7 +225,7 @@ def test_missing_required_key_is_a_clear_key_error(tmp_path, key, provider):
     results = anchor_results()
     del results[key]
 
-    with pytest.raises(KeyError) as error:
+    with pytest.raises(UserError) as error:
         swap(results)
     message = str(error.value)
     assert f"BackgroundSwap needs '{key}'" in message

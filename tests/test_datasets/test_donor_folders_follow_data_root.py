@@ -17,6 +17,7 @@ from mmpretrain.registry import DATASETS, TRANSFORMS
 import clad_mm  # noqa: F401  (registers the components)
 from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.data_prep.synthetic.synbg_texture import generate_synbg_texture
+from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -88,7 +89,7 @@ def test_default_pool_needs_the_datasets_root_and_says_so():
     results = dict(
         img=np.zeros((4, 4, 3), np.uint8), fg_mask=np.ones((4, 4), np.uint8), gt_label=0
     )
-    with pytest.raises(KeyError, match='data_root.*BGChallengeTrainDataset'):
+    with pytest.raises(UserError, match='data_root.*BGChallengeTrainDataset'):
         swap(results)
     with pytest.raises(RuntimeError, match='only_bg_t'):
         swap.class_folders  # noqa: B018  (not listed before the first sample)

@@ -10,6 +10,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import TRANSFORMS
 
 from clad_mm.datasets.transforms.load_style_image import LoadStyleImage
+from clad_mm.utils.errors import UserError
 
 ANCHOR_SIZE = (20, 20)
 CONTENT_SIZE = (12, 16)  # H, W; differs from the anchor's on purpose.
@@ -147,7 +148,7 @@ def test_missing_gt_label_is_a_clear_key_error(tmp_path):
     results = two_views()
     del results['gt_label']
 
-    with pytest.raises(KeyError, match="LoadStyleImage needs 'gt_label'"):
+    with pytest.raises(UserError, match="LoadStyleImage needs 'gt_label'"):
         load(results)
 
 

@@ -11,6 +11,7 @@ from mmpretrain.registry import TRANSFORMS
 
 from clad_mm.datasets.transforms.texture_swap import TextureSwap
 from clad_mm.datasets.transforms.two_view_pipeline import TwoViewPipeline
+from clad_mm.utils.errors import UserError
 
 HEIGHT, WIDTH = 24, 32
 # Created in this order on purpose: labels must follow the sorted order.
@@ -227,7 +228,7 @@ def test_missing_required_key_names_the_transform_that_adds_it(tmp_path, key, pr
     results = anchor_results()
     del results[key]
 
-    with pytest.raises(KeyError, match=f"TextureSwap needs '{key}'.*{provider}"):
+    with pytest.raises(UserError, match=f"TextureSwap needs '{key}'.*{provider}"):
         swap(results)
 
 

@@ -6,6 +6,7 @@ from mmpretrain.registry import DATASETS, TRANSFORMS
 
 import clad_mm  # noqa: F401  (registers the components)
 from clad_mm.data_prep.synthetic.synbg import CLASSES, generate_synbg
+from clad_mm.utils.errors import UserError
 
 SIZE = 32
 CROP = 16
@@ -86,7 +87,7 @@ def test_missing_positive_is_a_clear_key_error():
     results = swapped_results()
     del results['pos_img']
 
-    with pytest.raises(KeyError, match="'pos_img'.*BackgroundSwap"):
+    with pytest.raises(UserError, match="'pos_img'.*BackgroundSwap"):
         build(anchor_pipeline=[])(results)
 
 

@@ -14,6 +14,7 @@ from mmpretrain.registry import HOOKS, MODELS
 import clad_mm  # noqa: F401
 from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.engine.hooks import NegativeDictionaryHook
+from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLAD_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_clad.py')
@@ -107,7 +108,7 @@ def test_hook_refuses_a_model_without_dictionary():
             head=dict(type='LinearClsHead', num_classes=3, in_channels=512),
         )
     )
-    with pytest.raises(TypeError, match='CLADClassifier'):
+    with pytest.raises(UserError, match='CLADClassifier'):
         NegativeDictionaryHook().before_train(fake_runner(plain))
 
 

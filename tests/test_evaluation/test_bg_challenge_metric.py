@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from clad_mm.evaluation import BGChallengeMetric, bg_gap, format_split_table
+from clad_mm.utils.errors import UserError
 
 
 def sample(split, predicted, target):
@@ -84,7 +85,7 @@ def test_scores_decide_over_labels():
 def test_missing_split_names_the_fix():
     metric = BGChallengeMetric()
     bad = dict(pred_label=torch.tensor([0]), gt_label=torch.tensor([0]))
-    with pytest.raises(KeyError, match='PackInputs'):
+    with pytest.raises(UserError, match='PackInputs'):
         metric.process(None, [bad])
 
 

@@ -25,6 +25,7 @@ from clad_mm.evaluation.imagenet_to_in9 import (
     in9_predictions,
 )
 from clad_mm.evaluation.metrics.bg_challenge_metric import BGChallengeMetric
+from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet50_in1k_bgchallenge.py')
@@ -197,7 +198,7 @@ def test_metric_mapping_needs_scores():
     labels_only = dict(
         split='original', pred_label=torch.tensor([0]), gt_label=torch.tensor([0])
     )
-    with pytest.raises(KeyError, match="needs each sample's 'pred_score'"):
+    with pytest.raises(UserError, match="needs each sample's 'pred_score'"):
         metric.process(None, [labels_only])
 
 

@@ -8,6 +8,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import clad_mm  # noqa: F401
+from clad_mm.utils.errors import UserError
 
 NUM_CLASSES = 3
 FEAT_DIM = 512
@@ -182,7 +183,7 @@ def test_s_clad_keys_the_queues_by_texture_label():
     )
     for sample in samples:
         del sample.pos_bg_label
-    with pytest.raises(KeyError, match='pos_texture_label.*TextureSwap'):
+    with pytest.raises(UserError, match='pos_texture_label.*TextureSwap'):
         build(dictionary_key='pos_texture_label').loss(views, samples)
 
 
@@ -248,7 +249,7 @@ def test_missing_background_label_is_a_clear_error():
     views, samples = batch([0, 1], [1, 0])
     for sample in samples:
         del sample.pos_bg_label
-    with pytest.raises(KeyError, match='pos_bg_label'):
+    with pytest.raises(UserError, match='pos_bg_label'):
         build().loss(views, samples)
 
 

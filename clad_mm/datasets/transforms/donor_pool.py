@@ -266,7 +266,7 @@ def dataset_folder(results: dict, folder: str, transform: str) -> str:
         str: The folder's path for the sample's split.
 
     Raises:
-        KeyError: If the sample has no ``data_root`` or ``split``.
+        UserError: If the sample has no ``data_root`` or ``split``.
     """
     provider = 'BGChallengeTrainDataset; or give the transform its pool folder'
     data_root = require_result(results, 'data_root', provider, transform)
@@ -287,10 +287,10 @@ def require_result(results: dict, key: str, provider: str, transform: str):
         The value of ``key``.
 
     Raises:
-        KeyError: Naming the key, its provider and the keys present.
+        UserError: Naming the key, its provider and the keys present.
     """
     if key not in results:
-        raise KeyError(
+        raise UserError(
             f'{transform} needs {key!r} in the results (added by '
             f'{provider}); got keys {sorted(results)}'
         )

@@ -119,7 +119,7 @@ class LoadStyleImage(BaseTransform):
             dict: ``results`` with the modified and added keys above.
 
         Raises:
-            KeyError: If a required key is missing; the message names it and
+            UserError: If a required key is missing; the message names it and
                 the transform that adds it.
             ValueError: If ``img`` is not a list of two H×W×3 views, a style
                 image cannot be decoded, or ``gt_label`` is not the pool's

@@ -82,7 +82,7 @@ class MaskedSwap(BaseTransform):
             path keys.
 
         Raises:
-            KeyError: If a required key is missing; the message names it and
+            UserError: If a required key is missing; the message names it and
                 the transform that adds it.
             ValueError: If ``fg_mask`` and ``img`` differ in size, ``img`` is
                 not a 3-channel image, a donor cannot be decoded, or

@@ -4,6 +4,8 @@ from collections.abc import Callable, Sequence
 from mmcv.transforms import BaseTransform, Compose
 from mmpretrain.registry import TRANSFORMS
 
+from clad_mm.utils.errors import UserError
+
 # Not handed to the views: each view gets its own image as ``img``, and the
 # mask would no longer match an image that a view crops or flips.
 _KEYS_NOT_IN_VIEWS = ('img', 'pos_img', 'fg_mask')
@@ -90,14 +92,14 @@ class TwoViewPipeline(BaseTransform):
             views, or None if a view's pipeline drops the sample.
 
         Raises:
-            KeyError: If ``img`` or ``pos_img`` is missing.
+            UserError: If ``img`` or ``pos_img`` is missing.
         """
         for key, provider in (
             ('img', 'LoadImageFromFile'),
             ('pos_img', 'BackgroundSwap'),
         ):
             if key not in results:
-                raise KeyError(
+                raise UserError(
                     f'TwoViewPipeline needs {key!r} in the results (added by '
                     f'{provider}); got keys {sorted(results)}'
                 )

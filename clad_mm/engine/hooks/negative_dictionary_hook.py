@@ -73,7 +73,7 @@ class NegativeDictionaryHook(Hook):
 def _clad_model(runner):
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     if not hasattr(model, 'dictionary'):
-        raise TypeError(
+        raise UserError(
             'NegativeDictionaryHook needs a model with a negative dictionary '
             f'(CLADClassifier); got {type(model).__name__}'
         )

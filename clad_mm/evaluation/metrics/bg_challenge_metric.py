@@ -141,7 +141,7 @@ class BGChallengeMetric(BaseMetric):
             self._warn_on_unexpected_classes()
         for sample in data_samples:
             if 'split' not in sample:
-                raise KeyError(
+                raise UserError(
                     "BGChallengeMetric needs each sample's 'split' (got keys: "
                     f"{sorted(sample)}); add 'split' to the meta_keys of "
                     'PackInputs in the test pipeline'
@@ -153,7 +153,7 @@ class BGChallengeMetric(BaseMetric):
     def _predicted_label(self, sample: dict) -> int:
         if self.label_mapping is not None:
             if 'pred_score' not in sample:
-                raise KeyError(
+                raise UserError(
                     f"label_mapping={self.label_mapping!r} needs each sample's "
                     f"'pred_score' (got keys: {sorted(sample)})"
                 )

@@ -223,7 +223,7 @@ def _positive_keys(data_samples, field: str, device) -> torch.Tensor:
             'pos_bg_label': 'BackgroundSwap',
             'pos_texture_label': 'TextureSwap or LoadStyleImage',
         }.get(field, 'the transform that makes the positives')
-        raise KeyError(
+        raise UserError(
             f'data samples {missing[:5]} have no {field}: add {provider} and '
             f"PackInputs(algorithm_keys=('{field}',)) to the training pipeline"
         )

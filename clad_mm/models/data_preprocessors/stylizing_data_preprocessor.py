@@ -4,6 +4,8 @@ import torch
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from clad_mm.utils.errors import UserError
+
 from .two_view_cls_data_preprocessor import TwoViewClsDataPreprocessor
 
 #: Views of a batch to stylize: anchor, positive content, style.
@@ -62,7 +64,7 @@ class StylizingDataPreprocessor(TwoViewClsDataPreprocessor):
     def __init__(self, stylizer: dict | nn.Module, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(stylizer, (dict, nn.Module)):
-            raise TypeError(
+            raise UserError(
                 'stylizer must be a config dict (e.g. '
                 "dict(type='AdaINStylizer', ...)) or an nn.Module, got "
                 f'{type(stylizer).__name__}'
