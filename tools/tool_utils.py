@@ -284,6 +284,8 @@ def load_config(path: str) -> Config:
             error, ...); the message names the file and the line.
     """
     if not osp.isfile(path):
+        if osp.isdir(path):
+            raise MissingFileError(f'config {path} is a folder, not a file')
         raise MissingFileError(f'config {path}: no such file')
     try:
         return Config.fromfile(path)
