@@ -5,6 +5,7 @@ that need the Runner (a bad image, classes that do not fit the head, an
 unknown type) run as subprocesses on one tiny SynBG shared by the module.
 """
 
+import glob
 import os
 import os.path as osp
 import shutil
@@ -220,3 +221,13 @@ def test_registry_errors_name_the_type_or_argument(monkeypatch):
         defect()
     with pytest.raises(KeyError), registry_errors_named('c.py'):
         {}['missing']
+
+
+def test_every_shipped_config_passes_the_key_check(monkeypatch):
+    monkeypatch.syspath_prepend(osp.join(REPO_ROOT, 'tools'))
+    from tool_utils import check_config_keys, load_config
+
+    configs = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', '*', '*.py')))
+    assert len(configs) >= 10
+    for config in configs:
+        check_config_keys(load_config(config), config)
