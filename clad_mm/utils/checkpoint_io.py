@@ -67,8 +67,9 @@ def history_buffer_statistic(owner, name: str):
     """
     if owner is HistoryBuffer and name in HISTORY_BUFFER_STATISTICS:
         return getattr(HistoryBuffer, name)
+    owner_name = getattr(owner, '__qualname__', type(owner).__name__)
     raise pickle.UnpicklingError(
-        f'getattr({owner!r}, {name!r}) is refused: only HistoryBuffer '
+        f'getattr({owner_name}, {name!r}) is refused: only HistoryBuffer '
         f'statistics methods {HISTORY_BUFFER_STATISTICS} may be looked up'
     )
 
