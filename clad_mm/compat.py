@@ -11,9 +11,10 @@ run on machines without GPUs; these fixes are applied by
   local files (``CheckpointLoader`` prefix ``''``, which ``load_from``,
   ``resume``, ``load_checkpoint`` and MMPretrain's ``get_model`` use) is
   replaced by :func:`~clad_mm.utils.checkpoint_io.load_from_local_safely`,
-  which allows exactly those globals while it loads and states a refused
-  or unreadable file in one message. Torch's allowlist is not changed for
-  any other ``torch.load``.
+  which allows exactly those globals (no general-purpose callable such as
+  ``getattr``) while it loads and states a refused or unreadable file in
+  one message. Torch's allowlist is not changed for any other
+  ``torch.load``; remote schemes (``http://``, ...) keep MMEngine's loaders.
 * **No functions in saved message hubs.** mmengine's
   ``HistoryBuffer.__getstate__`` adds its class-level ``statistics_methods``
   (``HistoryBuffer.min``, ...) to every pickled buffer, which pickle writes
@@ -75,10 +76,12 @@ def save_history_buffers_without_functions() -> None:
 
 
 def _put_atomically(self, obj: bytes, filepath) -> None:
+    """``LocalBackend.put`` through :func:`write_atomically`."""
     write_atomically(str(filepath), obj)
 
 
 def _put_text_atomically(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+    """``LocalBackend.put_text`` through :func:`write_atomically`."""
     write_atomically(str(filepath), obj.encode(encoding))
 
 

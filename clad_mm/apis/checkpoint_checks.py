@@ -5,7 +5,8 @@ are skipped with a warning, and training goes on from random weights.
 Resuming (``resume=True``) from a checkpoint that training did not save,
 or that another model saved, ends in a ``KeyError: 'epoch'`` or a shape
 error deep inside the Runner. :func:`check_checkpoints` reads the
-checkpoint once, before ``runner.train()``, and states either case as a
+checkpoint before ``runner.train()`` (which reads it again: one extra read
+of the file per run) and states either case as a
 :class:`~clad_mm.utils.errors.UserError` naming the file and what does not
 fit.
 """
