@@ -1,15 +1,38 @@
 """Compatibility fixes for the stack clad_mm runs on.
 
 mmengine 0.10 and MMPretrain 1.2 meet torch 2.6+ and setuptools 82+, and
-run on machines without GPUs; three fixes are applied by
+run on machines without GPUs; these fixes are applied by
 :func:`apply_compat_fixes` when ``clad_mm`` is imported:
 
-* **Safe checkpoint loading.** Since torch 2.6, ``torch.load`` defaults to
-  ``weights_only=True``, which refuses the few non-tensor globals that an
-  MMEngine ``Runner`` checkpoint holds (its message hub keeps
-  ``HistoryBuffer`` objects of numpy arrays). Instead of turning safe
-  loading off, exactly those globals are added to torch's allowlist, so
-  every other global (``os.system``, arbitrary classes, ...) is still refused.
+* **Scoped safe checkpoint loading.** Since torch 2.6, ``torch.load``
+  defaults to ``weights_only=True``, which refuses the few non-tensor
+  globals that an MMEngine ``Runner`` checkpoint holds (its message hub
+  keeps ``HistoryBuffer`` objects of numpy arrays). MMEngine's loader of
+  local files (``CheckpointLoader`` prefix ``''``, which ``load_from``,
+  ``resume``, ``load_checkpoint`` and MMPretrain's ``get_model`` use) is
+  replaced by :func:`~clad_mm.utils.checkpoint_io.load_from_local_safely`,
+  which allows exactly those globals (no general-purpose callable such as
+  ``getattr``) while it loads and states a refused or unreadable file in
+  one message. Torch's allowlist is not changed for any other
+  ``torch.load``; remote schemes (``http://``, ...) keep MMEngine's loaders.
+* **No functions in saved message hubs.** mmengine's
+  ``HistoryBuffer.__getstate__`` adds its class-level ``statistics_methods``
+  (``HistoryBuffer.min``, ...) to every pickled buffer, which pickle writes
+  as ``builtins.getattr`` calls. Its state is saved without them (they are
+  registered again by ``HistoryBuffer`` itself and by the modules defining
+  custom statistics when imported), so new checkpoints name no callable
+  but numpy's array constructors.
+* **Atomic checkpoint saving.** ``save_checkpoint`` writes through
+  ``LocalBackend.put`` and ``CheckpointHook`` writes ``last_checkpoint``
+  with ``open``; ``LocalBackend.put``/``put_text`` become
+  :func:`~clad_mm.utils.fileio.write_atomically` (a temporary beside the
+  file, then ``os.replace``) and the hook's module gets
+  :func:`~clad_mm.utils.checkpoint_io.open_for_atomic_write`, so a run
+  killed while saving leaves the previous ``epoch_N.pth`` and
+  ``last_checkpoint`` intact, never a truncated file or a pointer to one.
+  Every other local write through mmengine's file backend
+  (``mmengine.dump`` to a path, the logger hook's copies) becomes atomic
+  with it.
 * **pkg_resources-free package lookup.** mmengine 0.10.x resolves
   ``mmpretrain::`` config bases through ``pkg_resources``, which setuptools
   82 removed. The lookup helpers are replaced by ``importlib.metadata``
@@ -24,41 +47,52 @@ import importlib.metadata
 import importlib.util
 import os.path as osp
 
-import numpy as np
 import torch
+from mmengine.fileio.backends import LocalBackend
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner import CheckpointLoader
+
+from .utils.checkpoint_io import load_from_local_safely, open_for_atomic_write
+from .utils.fileio import write_atomically
 
 
-def runner_checkpoint_globals() -> list:
-    """Globals that an MMEngine Runner checkpoint pickles besides tensors.
-
-    Returns:
-        list: Entries for :func:`torch.serialization.add_safe_globals`:
-        objects, or ``(object, 'module.name')`` pairs for names written by
-        numpy 1.x (``numpy.core``), which numpy 2.x moved to ``numpy._core``.
-    """
-    from mmengine.logging.history_buffer import HistoryBuffer
-
-    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
-    allowed = [
-        HistoryBuffer,
-        getattr,
-        np.ndarray,
-        np.dtype,
-        np.dtypes.Float64DType,
-        np.dtypes.Int64DType,
-        multiarray._reconstruct,
-        multiarray.scalar,
-    ]
-    for name in ('_reconstruct', 'scalar'):
-        function = getattr(multiarray, name)
-        for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-            allowed.append((function, f'{module}.{name}'))
-    return allowed
+def load_checkpoints_safely() -> None:
+    """Makes MMEngine load local checkpoints with the scoped allowlist."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_safely, force=True
+    )
 
 
-def allow_runner_checkpoints() -> None:
-    """Allowlists the globals of MMEngine Runner checkpoints for torch.load."""
-    torch.serialization.add_safe_globals(runner_checkpoint_globals())
+def _history_buffer_state(self) -> dict:
+    """``HistoryBuffer`` state without the (class-level) statistics methods."""
+    state = dict(self.__dict__)
+    state.pop('statistics_methods', None)
+    return state
+
+
+def save_history_buffers_without_functions() -> None:
+    """Keeps functions out of pickled ``HistoryBuffer`` objects."""
+    HistoryBuffer.__getstate__ = _history_buffer_state
+
+
+def _put_atomically(self, obj: bytes, filepath) -> None:
+    """``LocalBackend.put`` through :func:`write_atomically`."""
+    write_atomically(str(filepath), obj)
+
+
+def _put_text_atomically(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+    """``LocalBackend.put_text`` through :func:`write_atomically`."""
+    write_atomically(str(filepath), obj.encode(encoding))
+
+
+def make_checkpoint_saving_atomic() -> None:
+    """Makes checkpoints and ``last_checkpoint`` appear whole or not at all."""
+    import mmengine.hooks.checkpoint_hook as checkpoint_hook
+
+    LocalBackend.put = _put_atomically
+    LocalBackend.put_text = _put_text_atomically
+    # The hook's only use of ``open`` writes ``last_checkpoint``.
+    checkpoint_hook.open = open_for_atomic_write
 
 
 def _distribution_of(package: str):
@@ -162,6 +196,8 @@ def allow_cpu_process_groups() -> None:
 
 def apply_compat_fixes() -> None:
     """Applies every fix of this module; safe to call more than once."""
-    allow_runner_checkpoints()
+    load_checkpoints_safely()
+    save_history_buffers_without_functions()
+    make_checkpoint_saving_atomic()
     replace_pkg_resources_lookups()
     allow_cpu_process_groups()

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 from copy import deepcopy
 
 import mmengine
@@ -166,17 +165,15 @@ def main():
     check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)
     add_run_checks_hook(cfg)
+    # Read first: an unreadable or refused file stops before the Runner starts.
+    state_dict, _ = read_checkpoint(args.checkpoint)
     require_writable_work_dir(cfg.work_dir)
     with registry_errors_named(args.config):
         if 'runner_type' in cfg:
             runner = RUNNERS.build(cfg)
         else:
             runner = Runner.from_cfg(cfg)
-    try:
-        state_dict, _ = read_checkpoint(args.checkpoint)
-        require_checkpoint_fits(runner.model, state_dict, args.checkpoint, args.config)
-    except ValueError as error:
-        sys.exit(f'error: {error}')
+    require_checkpoint_fits(runner.model, state_dict, args.checkpoint, args.config)
 
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))

@@ -10,6 +10,9 @@ it work on today's stack and on CPU-only machines:
   are valid (workers > 0; a CUDA device), so ``num_workers=0`` works.
 * ``--amp`` on a machine without a supported accelerator stops with a
   message instead of an assertion trace.
+* A ``load_from`` checkpoint that does not fit the model, or a ``--resume``
+  checkpoint that training did not save or that another model saved, is
+  refused before training (:func:`clad_mm.apis.check_checkpoints`).
 """
 
 import argparse
@@ -33,6 +36,7 @@ from tool_utils import (
 )
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
+from clad_mm.apis import check_checkpoints
 
 
 def parse_args():
@@ -162,6 +166,7 @@ def main():
             runner = RUNNERS.build(cfg)
         else:
             runner = Runner.from_cfg(cfg)
+        check_checkpoints(runner, cfg)
         runner.train()
 
 

@@ -1,7 +1,10 @@
-"""Loading and running clad_mm classifiers outside a Runner."""
+"""Loading and running clad_mm classifiers outside a Runner, and checking
+the checkpoints a Runner loads."""
 
+from .checkpoint_checks import check_checkpoints
 from .classifier_loading import (
     PREDICTION_MODULES,
+    checkpoint_weights,
     load_classifier,
     read_checkpoint,
     require_checkpoint_fits,
@@ -14,6 +17,8 @@ __all__ = [
     'ClassifierOutputs',
     'ClassifierRunner',
     'InferencePipeline',
+    'check_checkpoints',
+    'checkpoint_weights',
     'load_classifier',
     'read_checkpoint',
     'require_checkpoint_fits',

@@ -20,6 +20,8 @@ import torch
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import CheckpointLoader
 
+from clad_mm.utils.errors import UserError
+
 #: Submodules of an ``ImageClassifier`` that ``predict()`` runs.
 PREDICTION_MODULES = ('backbone.', 'neck.', 'head.')
 _EXAMPLES_SHOWN = 3
@@ -28,8 +30,9 @@ _EXAMPLES_SHOWN = 3
 def read_checkpoint(checkpoint: str) -> tuple[dict[str, torch.Tensor], dict]:
     """Reads a checkpoint's weights and meta data, safely.
 
-    Loading uses torch's safe default (``weights_only=True``);
-    :mod:`clad_mm.compat` allows what MMEngine Runner checkpoints hold.
+    Loading goes through MMEngine's ``CheckpointLoader``; for local files
+    that is :func:`clad_mm.utils.checkpoint_io.load_from_local_safely`
+    (``weights_only=True`` with the Runner checkpoint allowlist).
 
     Args:
         checkpoint (str): Path or URL of a Runner checkpoint or of a bare
@@ -39,17 +42,50 @@ def read_checkpoint(checkpoint: str) -> tuple[dict[str, torch.Tensor], dict]:
         tuple: The state dict, its keys without the ``module.`` prefix of
         wrapped (DDP) models as ``Runner.load_checkpoint`` revises them,
         and the checkpoint's ``meta`` (empty for a bare state dict).
+
+    Raises:
+        UserError: Naming the checkpoint, if it is missing, unreadable,
+            refused as possibly unsafe, or holds no dict of weights.
     """
     loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    return checkpoint_weights(loaded, checkpoint)
+
+
+def checkpoint_weights(
+    loaded: dict, checkpoint: str
+) -> tuple[dict[str, torch.Tensor], dict]:
+    """The weights and meta data of a loaded checkpoint.
+
+    Args:
+        loaded (dict): A Runner checkpoint or a bare state dict.
+        checkpoint (str): Its path, for the message.
+
+    Returns:
+        tuple: As :func:`read_checkpoint`.
+
+    Raises:
+        UserError: If its ``state_dict`` is not a dict.
+    """
     state_dict = loaded.get('state_dict', loaded)
+    if not isinstance(state_dict, dict):
+        raise UserError(
+            f'Checkpoint {checkpoint} holds a {type(state_dict).__name__} as '
+            'state_dict, expected a dict of tensors'
+        )
     state_dict = {
         re.sub(r'^module\.', '', key): value for key, value in state_dict.items()
     }
     return state_dict, loaded.get('meta') or {}
 
 
-def require_checkpoint_fits(model, state_dict: dict, checkpoint: str, config) -> None:
+def require_checkpoint_fits(
+    model, state_dict: dict, checkpoint: str, config, whole_model: bool = False
+) -> None:
     """Raises unless a state dict holds the model's backbone, neck and head.
+
+    With ``whole_model`` (what resuming training needs), every tensor of
+    the model must be in the state dict with its shape, and the state dict
+    must hold no other tensors.
 
     Args:
         model (torch.nn.Module): The classifier, possibly inside a model
@@ -59,9 +95,12 @@ def require_checkpoint_fits(model, state_dict: dict, checkpoint: str, config) ->
         checkpoint (str): The checkpoint's path, for the message.
         config (str | Config): The config the model was built from, for the
             message.
+        whole_model (bool): Check every tensor of the model, not only
+            backbone, neck and head, and refuse extra tensors. Defaults to
+            False.
 
     Raises:
-        ValueError: Naming the checkpoint and the config, and, for a head
+        UserError: Naming the checkpoint and the config, and, for a head
             of another number of classes, both numbers of classes.
     """
     while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
@@ -69,7 +108,7 @@ def require_checkpoint_fits(model, state_dict: dict, checkpoint: str, config) ->
     expected = {
         key: value
         for key, value in model.state_dict().items()
-        if key.startswith(PREDICTION_MODULES)
+        if whole_model or key.startswith(PREDICTION_MODULES)
     }
     mismatched = [
         (key, tuple(state_dict[key].shape), tuple(value.shape))
@@ -92,6 +131,9 @@ def require_checkpoint_fits(model, state_dict: dict, checkpoint: str, config) ->
         for key in expected
         if key not in state_dict and not key.endswith('num_batches_tracked')
     ]
+    unexpected = (
+        [key for key in state_dict if key not in expected] if whole_model else []
+    )
     problems = []
     if head_mismatches:
         key, saved, wanted = head_mismatches[0]
@@ -113,9 +155,14 @@ def require_checkpoint_fits(model, state_dict: dict, checkpoint: str, config) ->
             f"it lacks {len(missing)} of the model's weights, e.g. "
             + ', '.join(missing[:_EXAMPLES_SHOWN])
         )
+    if unexpected:
+        problems.append(
+            f'it holds {len(unexpected)} weights the model lacks, e.g. '
+            + ', '.join(unexpected[:_EXAMPLES_SHOWN])
+        )
     if problems:
         config_name = getattr(config, 'filename', config)
-        raise ValueError(
+        raise UserError(
             f'Checkpoint {checkpoint} does not fit the model of config '
             f'{config_name}: ' + ', and '.join(problems)
         )
@@ -140,7 +187,8 @@ def load_classifier(config, checkpoint: str, device: str = 'cpu'):
         names), if any.
 
     Raises:
-        ValueError: If the checkpoint does not fit the model.
+        UserError: If the checkpoint cannot be read or does not fit the
+            model.
     """
     # Lazy: importing mmpretrain.apis registers every inferencer.
     from mmpretrain.apis import get_model

@@ -18,6 +18,7 @@ from clad_mm.apis import (
     read_checkpoint,
     require_checkpoint_fits,
 )
+from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINE_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_baseline.py')
@@ -86,7 +87,7 @@ def test_other_class_count_names_checkpoint_config_and_both_counts(configs, tmp_
         tmp_path / 'five.pth', get_model(baseline, head=dict(num_classes=5))
     )
 
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(UserError) as error:
         load_classifier(baseline, five_classes)
     # The tiny head is a 64 -> 5 linear layer, the config's 64 -> 9.
     assert str(error.value) == (
@@ -132,7 +133,7 @@ def test_missing_head_weights_are_an_error(configs, tmp_path):
         wrap=False,
     )
 
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(UserError) as error:
         load_classifier(baseline, backbone_only)
     assert str(error.value) == (
         f'Checkpoint {backbone_only} does not fit the model of config '
@@ -169,7 +170,7 @@ def check(model, checkpoint, config='nine.py'):
 def test_ddp_prefixed_checkpoint_of_other_class_count_is_refused(tmp_path):
     checkpoint = save_checkpoint(tmp_path / 'ddp.pth', build_model(9), prefix='module.')
 
-    with pytest.raises(ValueError, match='it has 9 classes'):
+    with pytest.raises(UserError, match='it has 9 classes'):
         check(build_model(1000), checkpoint)
 
 
@@ -179,7 +180,7 @@ def test_tta_wrapped_model_is_checked(tmp_path):
     # Not an MMEngine model wrapper: unwrapping only those would miss it.
     assert not is_model_wrapper(tta_model)
 
-    with pytest.raises(ValueError, match='it has 9 classes'):
+    with pytest.raises(UserError, match='it has 9 classes'):
         check(tta_model, checkpoint)
 
 
@@ -200,7 +201,7 @@ def test_other_architecture_names_the_tensors(tmp_path, saved_classes, problems)
     wider = build_model(saved_classes, stem_channels=16)
     checkpoint = save_checkpoint(tmp_path / 'wide.pth', wider)
 
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(UserError) as error:
         check(build_model(9), checkpoint)
     assert str(error.value).startswith(
         f'Checkpoint {checkpoint} does not fit the model of config nine.py: '

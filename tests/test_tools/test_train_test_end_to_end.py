@@ -165,9 +165,11 @@ def test_get_model_loads_runner_checkpoint(trained):
     import torch
     from mmpretrain.apis import get_model
 
+    from clad_mm.utils.checkpoint_io import load_from_local_safely
+
     checkpoint = osp.join(trained, 'epoch_1.pth')
     model = get_model(CONFIG, pretrained=checkpoint, device='cpu')
-    saved = torch.load(checkpoint)['state_dict']
+    saved = load_from_local_safely(checkpoint)['state_dict']
     weight_key = 'head.fc.weight'
     assert torch.equal(model.state_dict()[weight_key], saved[weight_key])
 
