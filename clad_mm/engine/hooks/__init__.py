@@ -1,5 +1,6 @@
 """Training hooks of clad_mm (registered in ``mmpretrain.registry.HOOKS``)."""
 
+from .deterministic_random_state_hook import DeterministicRandomStateHook
 from .negative_dictionary_hook import NegativeDictionaryHook
 
-__all__ = ['NegativeDictionaryHook']
+__all__ = ['DeterministicRandomStateHook', 'NegativeDictionaryHook']
