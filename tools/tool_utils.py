@@ -53,9 +53,21 @@ def apply_launcher_and_work_dir(cfg, launcher: str, work_dir, config_path: str):
         work_dir (str, optional): The ``--work-dir`` argument; when None, the
             config's ``work_dir`` or ``./work_dirs/<config name>``.
         config_path (str): Path of the config file.
+
+    Raises:
+        UserError: If a distributed run on CPU asks for ``sync_bn``.
     """
     cfg.launcher = launcher
     if launcher != 'none' and not torch.cuda.is_available():
+        if cfg.get('sync_bn') is not None:
+            # torch's SyncBatchNorm only runs on GPU (its first forward on a
+            # CPU tensor raises deep inside DDP).
+            raise UserError(
+                f"sync_bn={cfg.sync_bn!r} needs GPUs (torch's SyncBatchNorm runs "
+                'only on CUDA tensors), but this distributed run is on CPU; drop '
+                'sync_bn (each rank then keeps its own BatchNorm statistics and '
+                "the checkpoint holds rank 0's)"
+            )
         # NCCL (MMPretrain's default) needs GPUs, and DDP takes no device ids
         # for a CPU module; gloo runs on CPU processes.
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
