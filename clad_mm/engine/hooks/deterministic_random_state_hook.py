@@ -33,6 +33,10 @@ class DeterministicRandomStateHook(Hook):
     sampler's seed was drawn at random). A training sampler of another type
     gets a warning: its samples' augmentation then depends on the worker
     processes, and a resumed run will differ from an uninterrupted one.
+    (MMEngine's ``IterBasedTrainLoop`` starts its DataLoader iterator when
+    it is built, before the resume: with ``num_workers > 0`` and
+    ``randomness.seed=None`` its first pass keeps the sampler's old seed.
+    Set a seed, as every clad_mm config does.)
     """
 
     # Before every other hook's before_train_iter, so that no hook draws
