@@ -2,7 +2,7 @@
 the same checkpoint, bit for bit, through tools/train.py on CPU.
 
 The CLAD config's pipeline draws (BackgroundSwap's donors, the anchor's
-flips) and the model side are all random; the uninterrupted run uses 2
+flips) and, with stochastic depth switched on, the model side are random; the uninterrupted run uses 2
 DataLoader workers, the resumed runs 0 and 2, so the test also shows that
 the worker count does not change what is trained.
 """
@@ -36,6 +36,9 @@ def train(data_root, work_dir, max_epochs, num_workers, *extra_args):
             f'train_dataloader.dataset.data_root={data_root}',
             f'val_dataloader.dataset.data_root={data_root}/test_set',
             'train_dataloader.batch_size=4',
+            # Stochastic depth: model-side draws, which the training
+            # process's random state (DeterministicRandomStateHook) decides.
+            'model.backbone.drop_path_rate=0.2',
             f'train_dataloader.num_workers={num_workers}',
             'val_dataloader.num_workers=0',
             f'train_cfg.max_epochs={max_epochs}',
