@@ -2,9 +2,10 @@
 the same checkpoint, bit for bit, through tools/train.py on CPU.
 
 The CLAD config's pipeline draws (BackgroundSwap's donors, the anchor's
-flips) and, with stochastic depth switched on, the model side are random; the uninterrupted run uses 2
-DataLoader workers, the resumed runs 0 and 2, so the test also shows that
-the worker count does not change what is trained.
+flips) and, with stochastic depth switched on, the model side are random.
+The uninterrupted run uses 2 DataLoader workers, the resumed runs 0 and 2,
+so the test also shows that the worker count does not change what is
+trained.
 """
 
 import os.path as osp
