@@ -74,9 +74,21 @@ def apply_launcher_and_work_dir(cfg, launcher: str, work_dir, config_path: str):
         work_dir (str, optional): The ``--work-dir`` argument; when None, the
             config's ``work_dir`` or ``./work_dirs/<config name>``.
         config_path (str): Path of the config file.
+
+    Raises:
+        UserError: If a distributed run on CPU asks for ``sync_bn``.
     """
     cfg.launcher = launcher
     if launcher != 'none' and not torch.cuda.is_available():
+        if cfg.get('sync_bn') is not None:
+            # torch's SyncBatchNorm only runs on GPU (its first forward on a
+            # CPU tensor raises deep inside DDP).
+            raise UserError(
+                f"sync_bn={cfg.sync_bn!r} needs GPUs (torch's SyncBatchNorm runs "
+                'only on CUDA tensors), but this distributed run is on CPU; drop '
+                'sync_bn (each rank then keeps its own BatchNorm statistics and '
+                "the checkpoint holds rank 0's)"
+            )
         # NCCL (MMPretrain's default) needs GPUs, and DDP takes no device ids
         # for a CPU module; gloo runs on CPU processes.
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
@@ -257,15 +269,19 @@ def runner_config_keys() -> frozenset[str]:
 
     Returns:
         frozenset[str]: ``Runner``'s arguments (``train_cfg``, ...),
-        ``model_wrapper_cfg`` and ``runner_type``.
+        ``model_wrapper_cfg``, ``runner_type`` and the keys it reads from
+        the config directly (``sync_bn``, ...).
     """
     # Imported here: the data tools use this module without a Runner.
     from mmengine.runner import Runner
 
     arguments = inspect.signature(Runner.__init__).parameters
     return frozenset(name for name in arguments if name not in ('self', 'cfg')) | {
+        'activation_checkpointing',
+        'efficient_conv_bn_eval',
         'model_wrapper_cfg',
         'runner_type',
+        'sync_bn',
     }
 
 

@@ -21,10 +21,11 @@ from .folder_layout import (
     require_same_class_folders,
 )
 from .sample_diagnosis import prepare_or_name_bad_file
+from .seeded_sample_dataset import SeededSampleDatasetMixin
 
 
 @DATASETS.register_module()
-class BGChallengeTestDataset(BaseDataset):
+class BGChallengeTestDataset(SeededSampleDatasetMixin, BaseDataset):
     """Several Background Challenge test splits as one dataset.
 
     Reads the layout of the official release (``bg_challenge/``), which is

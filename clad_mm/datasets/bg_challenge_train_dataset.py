@@ -16,12 +16,13 @@ from .folder_layout import (
     require_same_class_folders,
 )
 from .sample_diagnosis import prepare_or_name_bad_file
+from .seeded_sample_dataset import SeededSampleDatasetMixin
 
 _MASK_SOURCES = {'fg_mask': 'mask', 'fg_grabcut': 'grabcut'}
 
 
 @DATASETS.register_module()
-class BGChallengeTrainDataset(BaseDataset):
+class BGChallengeTrainDataset(SeededSampleDatasetMixin, BaseDataset):
     """ImageNet-9 training images with their foregrounds and backgrounds.
 
     Reads the layout of CLAD's released training data, which the SynBG

@@ -33,4 +33,7 @@ model = dict(
 
 # The model's enqueue_before_loss (default True: the paper's order) sets when
 # the positives are enqueued; the hook logs the queues.
-custom_hooks = [dict(type='NegativeDictionaryHook', interval=10)]
+custom_hooks = [
+    dict(type='DeterministicRandomStateHook'),  # as in the schedule base
+    dict(type='NegativeDictionaryHook', interval=10),
+]

@@ -46,4 +46,7 @@ model = dict(
     with_pos_loss=False,
 )
 
-custom_hooks = [dict(type='NegativeDictionaryHook')]
+custom_hooks = [
+    dict(type='DeterministicRandomStateHook'),  # as in the schedule base
+    dict(type='NegativeDictionaryHook'),
+]

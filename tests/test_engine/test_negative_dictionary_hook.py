@@ -46,7 +46,7 @@ def test_hook_of_the_config_keeps_the_models_enqueue_order():
     cfg = Config.fromfile(CLAD_CONFIG)
     cfg.model.enqueue_before_loss = False
     model = MODELS.build(cfg.model)
-    (hook_cfg,) = cfg.custom_hooks
+    (hook_cfg,) = [h for h in cfg.custom_hooks if h.type == 'NegativeDictionaryHook']
     hook = HOOKS.build(hook_cfg)
     hook.before_train(fake_runner(model))
     assert model.enqueue_before_loss is False

@@ -41,6 +41,8 @@ test_pipeline = [
     dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'split')),
 ]
 
+# SeededSampler makes every sample's augmentation a function of (seed, epoch,
+# sample index): the same in every run, worker count and after --resume.
 train_dataloader = dict(
     batch_size=64,
     num_workers=8,
@@ -50,7 +52,7 @@ train_dataloader = dict(
         background_dir=None,
         pipeline=train_pipeline,
     ),
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='SeededSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
 )
 

@@ -7,3 +7,7 @@ train_cfg = dict(by_epoch=True, max_epochs=8, val_interval=4)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=64)
+# The training process's random state before each iteration is a function of
+# (seed, iteration), so --resume continues exactly. A config that sets its own
+# custom_hooks must list this hook too (tests/test_configs checks it).
+custom_hooks = [dict(type='DeterministicRandomStateHook')]
