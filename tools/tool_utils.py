@@ -196,7 +196,9 @@ def synthetic_set_parser(
     parser.add_argument(
         '--overwrite',
         action='store_true',
-        help='replace the generated folders of a non-empty OUT_DIR',
+        help='remove the files an earlier run of this generator wrote into '
+        'OUT_DIR (as its journal lists them) and generate anew; other files '
+        "stay, and files of others in the set's folders stop the run",
     )
     return parser
 
@@ -211,12 +213,20 @@ def generate_synthetic_set(tool: str, set_name: str, generate, **kwargs) -> None
             returns a summary with ``num_train``, ``num_test`` and
             ``generated``.
         **kwargs: Its arguments, ``out_dir`` included.
+
+    Raises:
+        UserError: For an argument out of range (the generator's
+            ``ValueError``) or an output folder it may not write
+            (:class:`~clad_mm.utils.errors.OutputExistsError`).
     """
     start = time.perf_counter()
     try:
         summary = generate(**kwargs)
-    except (FileExistsError, NotADirectoryError, ValueError) as error:
-        sys.exit(f'{tool}: {error}')
+    except UserError:
+        raise
+    except ValueError as error:
+        # The generators check their parameters with ValueError.
+        raise UserError(f'{tool}: {error}') from error
     counts = f'{summary["num_train"]} train / {summary["num_test"]} test images'
     out_dir = kwargs['out_dir']
     if summary['generated']:

@@ -45,6 +45,7 @@ layout, so that the existing datasets read them::
       test_set/fg_mask/val/<class>/<stem>.npy  H x W uint8 in {0, 1}
       synbg_texture_manifest.json  per image: label, texture label(s), box
       synbg_texture_meta.json      parameters and counts; written last
+      synbg_texture_files.jsonl    every file written, recorded first
 
 ``only_texture/train`` holds, for every training image and in that image's
 class folder, the full-frame texture its shape was cut from, so an original
@@ -63,9 +64,13 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from clad_mm.datasets.transforms.foreground_paste import hard_paste
-from clad_mm.utils.fileio import write_image_atomically
 
-from .generated_set import GeneratedSetLayout, generate_set, read_generated_set_meta
+from .generated_set import (
+    GeneratedSetLayout,
+    ImageWriter,
+    generate_set,
+    read_generated_set_meta,
+)
 from .synbg import (
     BACKGROUND_FAMILIES,
     draw_correlated_label,
@@ -97,6 +102,7 @@ TRAIN_FOLDERS = ('original', 'fg_mask', 'only_texture')
 TEST_SPLITS = ('original', 'random_texture', 'outline', 'only_texture')
 META_FILE = 'synbg_texture_meta.json'
 MANIFEST_FILE = 'synbg_texture_manifest.json'
+JOURNAL_FILE = 'synbg_texture_files.jsonl'
 DEFAULT_TEXTURE_CORRELATION = 0.8
 SYNBG_TEXTURE_LAYOUT = GeneratedSetLayout(
     name='SynBG texture',
@@ -105,6 +111,7 @@ SYNBG_TEXTURE_LAYOUT = GeneratedSetLayout(
     version=2,
     meta_file=META_FILE,
     manifest_file=MANIFEST_FILE,
+    journal_file=JOURNAL_FILE,
     train_folders=TRAIN_FOLDERS,
     test_splits=TEST_SPLITS,
 )
@@ -335,10 +342,10 @@ def generate_synbg_texture(
     num_train = train_per_class * len(CLASSES)
     num_test = test_per_class * len(CLASSES)
 
-    def write_images(progress: ProgressBar | None) -> dict:
+    def write_images(progress: ProgressBar | None, write: ImageWriter) -> dict:
         return {
-            'train': _write_train_split(out_dir, parameters, progress),
-            'test': _write_test_splits(out_dir, parameters, progress),
+            'train': _write_train_split(out_dir, parameters, progress, write),
+            'test': _write_test_splits(out_dir, parameters, progress, write),
         }
 
     return generate_set(
@@ -376,7 +383,7 @@ def _manifest_entry(stem: str, shape: TexturedShape) -> dict:
 
 
 def _write_train_split(
-    out_dir: str, parameters: dict, progress: ProgressBar | None
+    out_dir: str, parameters: dict, progress: ProgressBar | None, write: ImageWriter
 ) -> list:
     """Writes the three training folders; returns their manifest entries."""
     entries = []
@@ -394,8 +401,12 @@ def _write_train_split(
             'fg_mask': shape.mask.astype(np.uint8) * 255,
             'only_texture': shape.texture,
         }
-        for folder, view in views.items():
-            write_image_atomically(osp.join(out_dir, folder, relative), view)
+        write(
+            {
+                osp.join(out_dir, folder, relative): view
+                for folder, view in views.items()
+            }
+        )
         entries.append(_manifest_entry(stem, shape))
         if progress:
             progress.update()
@@ -403,7 +414,7 @@ def _write_train_split(
 
 
 def _write_test_splits(
-    out_dir: str, parameters: dict, progress: ProgressBar | None
+    out_dir: str, parameters: dict, progress: ProgressBar | None, write: ImageWriter
 ) -> list:
     """Writes every test split and the test masks; returns manifest entries."""
     test_root = osp.join(out_dir, 'test_set')
@@ -425,12 +436,14 @@ def _write_test_splits(
             'only_texture': render_texture(label, image_size, rng),
         }
         relative = osp.join('val', CLASSES[label], stem)
-        for split, view in views.items():
-            write_image_atomically(osp.join(test_root, split, relative) + '.png', view)
-        write_image_atomically(
-            osp.join(test_root, 'fg_mask', relative) + '.npy',
-            shape.mask.astype(np.uint8),
+        images = {
+            osp.join(test_root, split, relative) + '.png': view
+            for split, view in views.items()
+        }
+        images[osp.join(test_root, 'fg_mask', relative) + '.npy'] = shape.mask.astype(
+            np.uint8
         )
+        write(images)
         entry = _manifest_entry(stem, shape)
         entry['random_texture'] = {'texture_label': conflict_label}
         entry['only_texture'] = {'texture_label': label}
