@@ -9,10 +9,16 @@ import os
 import os.path as osp
 import sys
 import time
+from collections.abc import Iterable
 
 import torch
 
-from clad_mm.utils.errors import DEBUG_VARIABLE, UserError, user_message
+from clad_mm.utils.errors import (
+    DEBUG_VARIABLE,
+    OutputExistsError,
+    UserError,
+    user_message,
+)
 
 
 def run_tool(main, *args) -> None:
@@ -42,6 +48,50 @@ def run_tool(main, *args) -> None:
             raise
         print(f'{tool}: interrupted', file=sys.stderr)
         sys.exit(130)
+
+
+def add_overwrite_argument(parser, outputs: str) -> None:
+    """Adds ``--overwrite``, the permission :func:`require_new_output` asks.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        outputs (str): What it replaces, for the help, e.g. ``'--out'``.
+    """
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help=f'replace {outputs} if it exists (refused otherwise)',
+    )
+
+
+def require_new_output(
+    paths: str | Iterable[str], overwrite: bool, flag: str = '--overwrite'
+) -> None:
+    """Refuses to replace a file the user named unless asked to.
+
+    Every tool that writes a path given on its command line calls this
+    before any work, so that a mistyped path never costs an earlier result.
+    Files a tool writes inside its own run folder (a timestamped log dir) are
+    not the user's and need no such check.
+
+    Args:
+        paths (str | Iterable[str]): The output file(s) the user named.
+        overwrite (bool): The user asked for existing files to be replaced.
+        flag (str): The option that asks for it, for the message.
+
+    Raises:
+        OutputExistsError: Naming the existing paths, unless ``overwrite``.
+    """
+    if overwrite:
+        return
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    existing = [path for path in paths if osp.lexists(path)]
+    if existing:
+        raise OutputExistsError(
+            f'{", ".join(existing)} already exist{"s" if len(existing) == 1 else ""}'
+            f'; pass {flag} to replace {"it" if len(existing) == 1 else "them"} '
+            'or choose another output path'
+        )
 
 
 def apply_launcher_and_work_dir(cfg, launcher: str, work_dir, config_path: str):
