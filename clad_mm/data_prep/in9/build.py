@@ -146,6 +146,7 @@ def prepare_in9(
     failed = []
     os.makedirs(osp.dirname(log_path), exist_ok=True)
     scan_start = time.perf_counter()
+    # direct-write: an append-only log; read_scan_log drops a torn last line.
     with open(log_path, 'a', encoding='utf-8') as log:
         for result in run_parallel(scan_image, scan_tasks, workers, show_progress):
             if result['outcome'] == 'failed':
