@@ -31,7 +31,6 @@ sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from tool_utils import add_overwrite_argument, require_new_output, run_tool
 
 
-
 def parse_args(argv=None) -> argparse.Namespace:
     """Parses the command line.
 
