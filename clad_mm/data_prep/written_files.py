@@ -95,37 +95,16 @@ class WrittenFiles:
     def foreign_files(self, entries: Iterable[str]) -> list[str]:
         """Files in the writer's entries of ``root`` that it did not record.
 
-        The hidden temporaries of killed atomic writes
-        (:func:`clad_mm.utils.fileio.is_temporary_name`) are the writer's
-        own and not listed.
-
         Args:
             entries (Iterable[str]): Folders and files below ``root`` that the
                 writer fills (e.g. ``original``, ``test_set``,
                 ``synbg_meta.json``).
 
         Returns:
-            list[str]: Sorted paths relative to ``root``.
+            list[str]: Sorted paths relative to ``root`` (see
+            :func:`unlisted_files`).
         """
-        recorded = self.recorded()
-        foreign = []
-        for entry in entries:
-            path = osp.join(self.root, entry)
-            if osp.isfile(path) or osp.islink(path):
-                candidates = [path]
-            else:
-                candidates = [
-                    osp.join(folder, name)
-                    for folder, _, names in os.walk(path)
-                    for name in names
-                ]
-            foreign.extend(
-                _relative(self.root, candidate)
-                for candidate in candidates
-                if not is_temporary_name(osp.basename(candidate))
-                and _relative(self.root, candidate) not in recorded
-            )
-        return sorted(foreign)
+        return unlisted_files(self.root, entries, self.recorded())
 
     def refuse_foreign_files(self, entries: Iterable[str]) -> None:
         """Raises if files the writer did not record lie in its entries.
@@ -136,23 +115,15 @@ class WrittenFiles:
         Raises:
             OutputExistsError: Naming the first few such files.
         """
-        foreign = self.foreign_files(entries)
-        if foreign:
-            named = ', '.join(foreign[:NAMED_FILES])
-            more = ''
-            if len(foreign) > NAMED_FILES:
-                more = f' and {len(foreign) - NAMED_FILES} more'
-            source = (
-                f'its journal {self.journal_name} does not list them'
-                if self.exists()
-                else f'it holds no journal {self.journal_name}'
-            )
-            raise OutputExistsError(
-                f'{self.root} holds {len(foreign)} file(s) that {self.writer} '
-                f'did not write ({named}{more}; {source}) in the folders it '
-                'writes, where they would be mixed into the new data set; '
-                'move them away or choose another output folder'
-            )
+        refuse_unlisted_files(
+            self.root,
+            entries,
+            self.recorded(),
+            self.writer,
+            f'its journal {self.journal_name} does not list them'
+            if self.exists()
+            else f'it holds no journal {self.journal_name}',
+        )
 
     def remove_recorded(self) -> int:
         """Removes every recorded file, then the folders left empty.
@@ -190,3 +161,74 @@ class WrittenFiles:
             os.remove(self.path)
         self._recorded = set()
         return removed
+
+
+def unlisted_files(root: str, entries: Iterable[str], listed: set[str]) -> list[str]:
+    """Files in some entries of ``root`` that ``listed`` does not name.
+
+    The hidden temporaries of killed atomic writes
+    (:func:`clad_mm.utils.fileio.is_temporary_name`) are the writers' own
+    and not returned.
+
+    Args:
+        root (str): The output folder.
+        entries (Iterable[str]): Folders and files below ``root`` to look in.
+        listed (set[str]): Expected files, relative to ``root``,
+            ``/``-separated.
+
+    Returns:
+        list[str]: Sorted paths relative to ``root``, ``/``-separated.
+    """
+    unlisted = []
+    for entry in entries:
+        path = osp.join(root, entry)
+        if osp.isfile(path) or osp.islink(path):
+            candidates = [path]
+        else:
+            candidates = [
+                osp.join(folder, name)
+                for folder, _, names in os.walk(path)
+                for name in names
+            ]
+        unlisted.extend(
+            relative
+            for relative in map(
+                lambda candidate: _relative(root, candidate), candidates
+            )
+            if not is_temporary_name(osp.basename(relative)) and relative not in listed
+        )
+    return sorted(unlisted)
+
+
+def refuse_unlisted_files(
+    root: str, entries: Iterable[str], listed: set[str], writer: str, why: str
+) -> None:
+    """Raises if files ``listed`` does not name lie in a writer's entries.
+
+    Such files would be mixed into the data set the writer builds there (a
+    dataset lists every image below its class folders), so the writer stops
+    instead of deleting or adopting them.
+
+    Args:
+        root (str): The output folder.
+        entries (Iterable[str]): As for :func:`unlisted_files`.
+        listed (set[str]): As for :func:`unlisted_files`.
+        writer (str): The writer's name in the message.
+        why (str): Why the files are not its own, e.g. ``'its journal
+            x.jsonl does not list them'``.
+
+    Raises:
+        OutputExistsError: Naming the first few such files.
+    """
+    unlisted = unlisted_files(root, entries, listed)
+    if unlisted:
+        named = ', '.join(unlisted[:NAMED_FILES])
+        more = ''
+        if len(unlisted) > NAMED_FILES:
+            more = f' and {len(unlisted) - NAMED_FILES} more'
+        raise OutputExistsError(
+            f'{root} holds {len(unlisted)} file(s) that {writer} did not write '
+            f'({named}{more}; {why}) in the folders it writes, where they would '
+            'be mixed into the new data set; move them away or choose another '
+            'output folder'
+        )

@@ -37,6 +37,7 @@ from mmpretrain.datasets.transforms import CenterCrop, ResizeEdge
 
 from clad_mm.datasets.categories import IN9_CLASS_FOLDERS
 from clad_mm.datasets.folder_layout import IMAGE_EXTENSIONS, list_stems, require_dir
+from clad_mm.utils.errors import OutputExistsError
 from clad_mm.utils.fileio import (
     read_image,
     remove_stale_temporaries,
@@ -44,6 +45,7 @@ from clad_mm.utils.fileio import (
     write_json_atomically,
 )
 
+from ..written_files import refuse_unlisted_files
 from .candidates import in9_synset_labels, read_synset_order, synset_order_from_folders
 from .parallel import run_parallel
 from .selection import CROP_SIZE, RESIZE_SHORT_SIDE
@@ -195,7 +197,7 @@ def _check_split_folder(split_dir: str, state: dict) -> None:
                 + f'; remove {split_dir} or use another TEST_ROOT'
             )
     elif osp.isdir(split_dir) and os.listdir(split_dir):
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{split_dir} is not empty and holds no {STATE_FILE}, so it was not '
             'written by prepare_in9_sketch; move it away or use another TEST_ROOT'
         )
@@ -226,7 +228,8 @@ def prepare_in9_sketch(
 
     Raises:
         FileNotFoundError: If ``sketch_dir`` is missing.
-        FileExistsError: If ``TEST_ROOT/sketch`` holds files of another tool.
+        OutputExistsError: If ``TEST_ROOT/sketch`` holds files of another
+            tool (naming them).
         ValueError: For unknown synset folders, a wrong folder count, a bad
             ``size`` or settings differing from an earlier run's.
     """
@@ -243,6 +246,21 @@ def prepare_in9_sketch(
     split_dir = osp.join(test_root, SPLIT)
     _check_split_folder(split_dir, state)
     tasks = sketch_tasks(sketch_dir, test_root, synset_labels, size)
+    # A file of someone else's in the folder would be read as a sample.
+    refuse_unlisted_files(
+        split_dir,
+        ['.'],
+        {
+            STATE_FILE,
+            REPORT_FILE,
+            *(
+                osp.relpath(task['output'], split_dir).replace(os.sep, '/')
+                for task in tasks
+            ),
+        },
+        'prepare_in9_sketch',
+        f'they are not sketches of {sketch_dir}',
+    )
     write_json_atomically(osp.join(split_dir, STATE_FILE), state, indent=2)
     # A killed run leaves the dot temporaries of its unfinished images.
     remove_stale_temporaries(split_dir)

@@ -55,12 +55,15 @@ from clad_mm.datasets.folder_layout import (
     require_dir,
 )
 from clad_mm.models.stylization.adain import AdaINStylizer
+from clad_mm.utils.errors import OutputExistsError
 from clad_mm.utils.fileio import (
     read_image,
     remove_stale_temporaries,
     write_image_atomically,
     write_json_atomically,
 )
+
+from ..written_files import refuse_unlisted_files
 
 FORMAT = 'stylized_split'
 
@@ -238,7 +241,7 @@ def _check_out_folder(manifest_file: str, out_dir: str, settings: dict) -> None:
                 'start again, or choose another out_split'
             )
     elif osp.isdir(out_dir) and os.listdir(out_dir):
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{out_dir} is not empty and has no manifest {manifest_file}, so it '
             'was not written by the stylized split builder; move it away or '
             'choose another out_split'
@@ -287,7 +290,8 @@ def build_stylized_split(
 
     Raises:
         FileNotFoundError: If a folder, an image or a checkpoint is missing.
-        FileExistsError: If the output folder holds files of another tool.
+        OutputExistsError: If the output folder holds files of another tool
+            (naming them).
         ValueError: For bad arguments, an undecodable image (named) or
             settings differing from the manifest's.
     """
@@ -323,6 +327,14 @@ def build_stylized_split(
     out_dir = osp.join(root, out_split, subset)
     manifest_file = manifest_path(root, out_split, subset)
     _check_out_folder(manifest_file, out_dir, settings)
+    # A file of someone else's in the folder would be read as a sample.
+    refuse_unlisted_files(
+        out_dir,
+        ['.'],
+        {output_relative_path(path) for path in inputs},
+        'the stylized split builder',
+        f'they are not stylized images of {osp.join(root, split, subset)}',
+    )
     stylizer = AdaINStylizer(encoder_checkpoint, decoder_checkpoint, alpha).to(device)
 
     chosen = {path: styles[draw_style(path, len(styles), seed)] for path in inputs}
