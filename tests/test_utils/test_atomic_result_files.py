@@ -101,3 +101,16 @@ def test_test_py_metrics_failing_to_serialise_keep_the_earlier_out(earlier):
     _assert_untouched(path)
     tool.dump_atomically({'accuracy/top1': 91.0}, str(path))
     assert path.read_text().strip().startswith('{')
+
+
+def test_test_py_predictions_are_dumped_whole_as_mmengine_reads_them(tmp_path):
+    import mmengine
+    import torch
+
+    path = tmp_path / 'preds.pkl'
+    dump = _load_test_tool().AtomicDumpResults(out_file_path=str(path))
+    predictions = [{'pred_label': torch.tensor([3]), 'gt_label': torch.tensor([3])}]
+    assert dump.compute_metrics(predictions) == {}
+    loaded = mmengine.load(str(path))
+    assert loaded[0]['pred_label'].tolist() == [3]
+    assert os.listdir(tmp_path) == ['preds.pkl']
