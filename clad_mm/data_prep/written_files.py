@@ -22,7 +22,7 @@ import os
 import os.path as osp
 from collections.abc import Iterable
 
-from clad_mm.utils.errors import OutputExistsError
+from clad_mm.utils.errors import OutputExistsError, UserError
 from clad_mm.utils.fileio import is_temporary_name
 
 #: How many foreign files a refusal names.
@@ -128,30 +128,42 @@ class WrittenFiles:
     def remove_recorded(self) -> int:
         """Removes every recorded file, then the folders left empty.
 
-        Writers' temporaries beside recorded files are removed too; folders
-        are removed bottom-up only when empty, ``root`` itself never; the
-        journal goes last, so a kill during the removal can be repeated.
+        The temporaries of killed atomic writes of recorded files
+        (``.<name>.tmp<pid>``) go too; folders are removed bottom-up only
+        when empty, ``root`` itself never; the journal goes last, so a kill
+        during the removal can be repeated.
 
         Returns:
             int: Number of recorded files that existed and were removed.
+
+        Raises:
+            UserError: Before removing anything, if the journal names a path
+                outside ``root`` (an edited or foreign journal).
         """
-        removed = 0
-        folders = set()
-        for relative in sorted(self.recorded()):
-            path = osp.join(self.root, relative)
-            folder = osp.dirname(path)
-            if osp.isfile(path) or osp.islink(path):
-                os.remove(path)
-                removed += 1
-            folders.add(folder)
-        for folder in folders:
-            if osp.isdir(folder):
-                for name in os.listdir(folder):
-                    if is_temporary_name(name):
-                        os.remove(osp.join(folder, name))
         root = osp.normpath(self.root)
-        for folder in sorted(folders, key=len, reverse=True):
-            folder = osp.normpath(folder)
+        names_by_folder = {}
+        for relative in sorted(self.recorded()):
+            path = osp.normpath(osp.join(root, relative))
+            if osp.isabs(relative) or not path.startswith(root + os.sep):
+                raise UserError(
+                    f'{self.path} lists {relative!r}, which is not below {root}; '
+                    "the journal was edited or is not this folder's, so nothing "
+                    'was removed'
+                )
+            folder, name = osp.split(path)
+            names_by_folder.setdefault(folder, set()).add(name)
+        removed = 0
+        for folder, names in names_by_folder.items():
+            if not osp.isdir(folder):
+                continue
+            for name in os.listdir(folder):
+                path = osp.join(folder, name)
+                if name in names and (osp.isfile(path) or osp.islink(path)):
+                    os.remove(path)
+                    removed += 1
+                elif is_temporary_name(name) and _target_name(name) in names:
+                    os.remove(path)
+        for folder in sorted(names_by_folder, key=len, reverse=True):
             while folder != root and folder.startswith(root + os.sep):
                 if not osp.isdir(folder) or os.listdir(folder):
                     break
@@ -161,6 +173,11 @@ class WrittenFiles:
             os.remove(self.path)
         self._recorded = set()
         return removed
+
+
+def _target_name(temporary_name: str) -> str:
+    """``x.png`` of the temporary ``.x.png.tmp123``."""
+    return temporary_name[1 : temporary_name.rindex('.tmp')]
 
 
 def unlisted_files(root: str, entries: Iterable[str], listed: set[str]) -> list[str]:

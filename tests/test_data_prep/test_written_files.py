@@ -16,7 +16,7 @@ from clad_mm.data_prep.synthetic.synbg import (
     read_synbg_meta,
 )
 from clad_mm.data_prep.written_files import WrittenFiles
-from clad_mm.utils.errors import OutputExistsError
+from clad_mm.utils.errors import OutputExistsError, UserError
 
 TINY = dict(image_size=16, train_per_class=2, test_per_class=2, show_progress=False)
 TINY_WITHOUT_TRAIN = {k: v for k, v in TINY.items() if k != 'train_per_class'}
@@ -121,8 +121,9 @@ def test_remove_recorded_keeps_other_files_and_non_empty_folders(tmp_path):
         path.write_bytes(b'x')
     (tmp_path / 'shared' / 'theirs.png').write_bytes(b'y')
     (tmp_path / 'shared' / '.mine.png.tmp123').write_bytes(b'half')
+    (tmp_path / 'shared' / '.theirs.png.tmp77').write_bytes(b'their half')
     assert journal.remove_recorded() == 2
-    assert _files(tmp_path) == {'shared/theirs.png'}
+    assert _files(tmp_path) == {'shared/theirs.png', 'shared/.theirs.png.tmp77'}
     assert not (tmp_path / 'deep').exists()
     assert tmp_path.is_dir()
 
@@ -147,3 +148,18 @@ def test_make_synbg_refuses_a_foreign_folder_naming_a_file(tmp_path, run_cli):
         str(out_dir), 'holiday.jpg', '--overwrite'
     )
     assert (out_dir / 'holiday.jpg').read_bytes() == b'user'
+
+
+def test_a_journal_naming_a_path_outside_its_folder_removes_nothing(tmp_path):
+    root = tmp_path / 'set'
+    outside = tmp_path / 'precious.txt'
+    outside.write_text('keep')
+    journal = WrittenFiles(str(root), 'files.jsonl', 'writer')
+    journal.record([str(root / 'a.png')])
+    (root / 'a.png').write_bytes(b'x')
+    with open(root / 'files.jsonl', 'a', encoding='utf-8') as file:
+        file.write('"../precious.txt"\n')
+    edited = WrittenFiles(str(root), 'files.jsonl', 'writer')
+    with pytest.raises(UserError, match=r"lists '\.\./precious\.txt'.*nothing"):
+        edited.remove_recorded()
+    assert outside.read_text() == 'keep' and (root / 'a.png').exists()
