@@ -253,11 +253,10 @@ def synthetic_set_parser(
     return parser
 
 
-def generate_synthetic_set(tool: str, set_name: str, generate, **kwargs) -> None:
+def generate_synthetic_set(set_name: str, generate, **kwargs) -> None:
     """Runs a generator, reporting what it wrote or that nothing was needed.
 
     Args:
-        tool (str): The tool's name, prefixed to errors.
         set_name (str): The data set's name in the report, e.g. ``'SynBG'``.
         generate (Callable): The generator, e.g. ``generate_synbg``; it
             returns a summary with ``num_train``, ``num_test`` and
@@ -276,7 +275,7 @@ def generate_synthetic_set(tool: str, set_name: str, generate, **kwargs) -> None
         raise
     except ValueError as error:
         # The generators check their parameters with ValueError.
-        raise UserError(f'{tool}: {error}') from error
+        raise UserError(str(error)) from error
     counts = f'{summary["num_train"]} train / {summary["num_test"]} test images'
     out_dir = kwargs['out_dir']
     if summary['generated']:

@@ -56,7 +56,7 @@ def main(argv=None) -> None:
         argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
     """
     args = parse_args(argv)
-    generate_synthetic_set('make_synbg', 'SynBG', generate_synbg, **vars(args))
+    generate_synthetic_set('SynBG', generate_synbg, **vars(args))
 
 
 if __name__ == '__main__':

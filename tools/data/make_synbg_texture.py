@@ -58,7 +58,7 @@ def main(argv=None) -> None:
     """
     args = parse_args(argv)
     generate_synthetic_set(
-        'make_synbg_texture', 'SynBG texture', generate_synbg_texture, **vars(args)
+        'SynBG texture', generate_synbg_texture, **vars(args)
     )
 
 
