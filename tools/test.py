@@ -6,9 +6,9 @@ evaluated in one run; the per-split table and BG-GAP are printed and written
 as JSON and as a bar chart (PNG) beside the run's log. ``--out FILE`` never
 replaces an existing file unless ``--overwrite`` is given, and is checked
 before anything is built; every result file is written atomically. A
-checkpoint whose
-tensors do not fit the config's model (e.g. another number of classes) is
-refused before testing, instead of being tested with a random head.
+checkpoint whose tensors do not fit the config's model (e.g. another number
+of classes) is refused before testing, instead of being tested with a random
+head.
 """
 
 import argparse
@@ -144,7 +144,7 @@ def parse_args():
         extension = osp.splitext(args.out)[1][1:].lower()
         if extension not in formats:
             parser.error(
-                f'--out {args.out}: {args.out_item or "pred"} are written as '
+                f'--out {args.out}: the {args.out_item or "pred"} item is written as '
                 f'{"/".join("." + name for name in formats)}, not {extension!r}'
             )
         # Before anything is built, so that a refusal costs nothing.
