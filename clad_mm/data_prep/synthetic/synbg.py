@@ -513,8 +513,10 @@ def generate_synbg(
         test_per_class (int): Test images per class (in every test split).
         seed (int): Seed of every random choice; the same seed gives
             byte-identical files.
-        overwrite (bool): Replace the SynBG folders of a non-empty
-            ``out_dir`` instead of refusing. Other files are left alone.
+        overwrite (bool): Remove the files an earlier run recorded in
+            ``synbg_files.jsonl`` and generate anew instead of refusing a
+            non-empty ``out_dir``. Other files are left alone; one inside
+            the set's folders stops the run (naming it).
         show_progress (bool): Print a progress bar with elapsed time and ETA.
         background_correlation (float): Probability that an image shows its
             own class's background family, in training and test ORIGINAL.
@@ -522,6 +524,13 @@ def generate_synbg(
     Returns:
         dict: ``synbg_meta.json``'s content plus ``out_dir`` and ``generated``
         (False when an existing set was kept).
+
+    Raises:
+        ValueError: If an argument is out of range.
+        OutputExistsError: If ``out_dir`` is a file; if it is not empty,
+            holds no complete set made with these parameters and
+            ``overwrite`` is False; or, with ``overwrite``, if the set's
+            folders hold files no earlier run recorded.
     """
     if image_size < 16:
         raise ValueError(f'image_size must be at least 16 pixels, got {image_size}')

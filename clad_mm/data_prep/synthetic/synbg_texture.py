@@ -315,8 +315,10 @@ def generate_synbg_texture(
             byte-identical files.
         texture_correlation (float): Probability that a shape is filled with
             its own class's texture family, in training and test ORIGINAL.
-        overwrite (bool): Replace the set's folders and files of a non-empty
-            ``out_dir`` instead of refusing. Other files are left alone.
+        overwrite (bool): Remove the files an earlier run recorded in
+            ``synbg_texture_files.jsonl`` and generate anew instead of
+            refusing a non-empty ``out_dir``. Other files are left alone;
+            one inside the set's folders stops the run (naming it).
         show_progress (bool): Print a progress bar with elapsed time and ETA.
 
     Returns:
@@ -325,9 +327,10 @@ def generate_synbg_texture(
 
     Raises:
         ValueError: If an argument is out of range.
-        FileExistsError: If ``out_dir`` is not empty and holds no complete
-            set made with these parameters, and ``overwrite`` is False.
-        NotADirectoryError: If ``out_dir`` is a file.
+        OutputExistsError: If ``out_dir`` is a file; if it is not empty,
+            holds no complete set made with these parameters and
+            ``overwrite`` is False; or, with ``overwrite``, if the set's
+            folders hold files no earlier run recorded.
     """
     _validate_arguments(
         image_size, train_per_class, test_per_class, texture_correlation
