@@ -44,13 +44,14 @@ synbg-texture: $(INSTALLED)
 	$(PY) tools/data/make_synbg_texture.py data/synbg_texture
 
 # $(call train_test_compare,CONFIG_DIR,MODELS,NAMES,REPORT_DIR): each model
-# resumes where an interrupted run stopped; a finished one is only re-tested.
+# resumes where an interrupted run stopped; a finished one is only re-tested
+# (its metrics file is replaced: --overwrite).
 define train_test_compare
 	set -e; for model in $(2); do \
 		$(PY) tools/train.py configs/$(1)/$$model.py --work-dir work_dirs/$$model --resume; \
 		$(PY) tools/test.py configs/$(1)/$$model.py "$$(cat work_dirs/$$model/last_checkpoint)" \
 			--work-dir work_dirs/$$model/test \
-			--out work_dirs/$$model/test/bg_challenge.json --out-item metrics; \
+			--out work_dirs/$$model/test/bg_challenge.json --out-item metrics --overwrite; \
 	done
 	$(PY) tools/analysis/compare.py \
 		$(foreach model,$(2),work_dirs/$(model)/test/bg_challenge.json) \

@@ -3,13 +3,15 @@
 The arguments are MMPretrain's ``tools/test.py`` ones. On a Background
 Challenge test config (``BGChallengeMetric``) every split of the test root is
 evaluated in one run; the per-split table and BG-GAP are printed and written
-as JSON and as a bar chart (PNG) beside the run's log. A checkpoint whose
-tensors do not fit the config's model (e.g. another number of classes) is
-refused before testing, instead of being tested with a random head.
+as JSON and as a bar chart (PNG) beside the run's log. ``--out FILE`` never
+replaces an existing file unless ``--overwrite`` is given, and is checked
+before anything is built; every result file is written atomically. A
+checkpoint whose tensors do not fit the config's model (e.g. another number
+of classes) is refused before testing, instead of being tested with a random
+head.
 """
 
 import argparse
-import json
 import os
 import os.path as osp
 from copy import deepcopy
@@ -17,18 +19,21 @@ from copy import deepcopy
 import mmengine
 from mmengine.config import ConfigDict
 from mmengine.evaluator import DumpResults
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 # Python puts this script's folder, tools/, first on sys.path.
 from tool_utils import (
     ConfigOptionsAction,
+    add_overwrite_argument,
     add_run_checks_hook,
     apply_launcher_and_work_dir,
     check_config_keys,
     load_config,
     merge_config_options,
     registry_errors_named,
+    require_new_output,
     require_writable_work_dir,
     run_tool,
     set_dataloader_defaults,
@@ -38,7 +43,45 @@ import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.apis import read_checkpoint, require_checkpoint_fits
 from clad_mm.evaluation import format_split_table
 from clad_mm.utils.errors import UserError
+from clad_mm.utils.fileio import write_atomically, write_json_atomically
 from clad_mm.visualization import plot_split_accuracies
+
+# What mmengine.dump can write, by extension: predictions only as a pickle.
+METRICS_FORMATS = ('json', 'yaml', 'yml', 'pkl', 'pickle')
+PREDICTIONS_FORMATS = ('pkl', 'pickle')
+
+
+class AtomicDumpResults(DumpResults):
+    """MMEngine's ``DumpResults``, writing its pickle atomically.
+
+    A test killed while the predictions are written leaves the earlier file
+    (or none), never a truncated pickle.
+    """
+
+    def compute_metrics(self, results: list) -> dict:
+        """Writes the predictions to ``out_file_path``.
+
+        Args:
+            results (list): The predictions of every sample.
+
+        Returns:
+            dict: Empty: dumping computes no metric.
+        """
+        dump_atomically(results, self.out_file_path)
+        print_log(f'Predictions written to {self.out_file_path}', logger='current')
+        return {}
+
+
+def dump_atomically(obj, path: str) -> None:
+    """Writes ``obj`` as ``mmengine.dump`` would, atomically.
+
+    Args:
+        obj: What to write.
+        path (str): Destination; its extension (``.json``, ``.yaml``,
+            ``.pkl``, ...) picks the format.
+    """
+    file_format = osp.splitext(path)[1][1:].lower()
+    write_atomically(path, mmengine.dump(obj, file_format=file_format))
 
 
 def parse_args():
@@ -54,6 +97,7 @@ def parse_args():
         choices=['metrics', 'pred'],
         help='whether --out gets the metrics or the predictions (default: predictions)',
     )
+    add_overwrite_argument(parser, '--out')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -102,6 +146,16 @@ def parse_args():
         parser.error('--show/--show-dir cannot be combined with --tta')
     if args.out is None and args.out_item is not None:
         parser.error('--out-item needs --out (the file to write to)')
+    if args.out is not None:
+        formats = METRICS_FORMATS if args.out_item == 'metrics' else PREDICTIONS_FORMATS
+        extension = osp.splitext(args.out)[1][1:].lower()
+        if extension not in formats:
+            parser.error(
+                f'--out {args.out}: the {args.out_item or "pred"} item is written as '
+                f'{"/".join("." + name for name in formats)}, not {extension!r}'
+            )
+        # Before anything is built, so that a refusal costs nothing.
+        require_new_output(args.out, args.overwrite)
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         parser.error(f'checkpoint {args.checkpoint!r} is not a file')
     return args
@@ -176,21 +230,20 @@ def main():
     require_checkpoint_fits(runner.model, state_dict, args.checkpoint, args.config)
 
     if args.out and args.out_item in ('pred', None):
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+        runner.test_evaluator.metrics.append(AtomicDumpResults(out_file_path=args.out))
 
     with registry_errors_named(args.config):
         metrics = runner.test()
 
     if args.out and args.out_item == 'metrics':
-        mmengine.dump(metrics, args.out)
+        dump_atomically(metrics, args.out)
     if runner.rank == 0 and any(k.startswith('bg_challenge/') for k in metrics):
         results_path = osp.join(runner.log_dir, 'bg_challenge.json')
-        with open(results_path, 'w') as f:
-            json.dump(
-                dict(config=args.config, checkpoint=args.checkpoint, **metrics),
-                f,
-                indent=2,
-            )
+        write_json_atomically(
+            results_path,
+            dict(config=args.config, checkpoint=args.checkpoint, **metrics),
+            indent=2,
+        )
         plot_path = plot_split_accuracies(
             metrics,
             osp.join(runner.log_dir, 'bg_challenge.png'),

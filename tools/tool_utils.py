@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterable
 from contextlib import contextmanager
 
 import torch
@@ -22,6 +23,7 @@ from mmengine.config import Config, DictAction
 from clad_mm.utils.errors import (
     DEBUG_VARIABLE,
     MissingFileError,
+    OutputExistsError,
     UserError,
     user_message,
 )
@@ -63,6 +65,50 @@ def run_tool(main, *args) -> None:
             raise
         print(f'{tool}: interrupted', file=sys.stderr)
         sys.exit(130)
+
+
+def add_overwrite_argument(parser, outputs: str) -> None:
+    """Adds ``--overwrite``, the permission :func:`require_new_output` asks.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        outputs (str): What it replaces, for the help, e.g. ``'--out'``.
+    """
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help=f'replace {outputs} if it exists (refused otherwise)',
+    )
+
+
+def require_new_output(
+    paths: str | Iterable[str], overwrite: bool, flag: str = '--overwrite'
+) -> None:
+    """Refuses to replace a file the user named unless asked to.
+
+    Every tool that writes a path given on its command line calls this
+    before any work, so that a mistyped path never costs an earlier result.
+    Files a tool writes inside its own run folder (a timestamped log dir) are
+    not the user's and need no such check.
+
+    Args:
+        paths (str | Iterable[str]): The output file(s) the user named.
+        overwrite (bool): The user asked for existing files to be replaced.
+        flag (str): The option that asks for it, for the message.
+
+    Raises:
+        OutputExistsError: Naming the existing paths, unless ``overwrite``.
+    """
+    if overwrite:
+        return
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    existing = [path for path in paths if osp.lexists(path)]
+    if existing:
+        raise OutputExistsError(
+            f'{", ".join(existing)} already exist{"s" if len(existing) == 1 else ""}'
+            f'; pass {flag} to replace {"it" if len(existing) == 1 else "them"} '
+            'or choose another output path'
+        )
 
 
 def apply_launcher_and_work_dir(cfg, launcher: str, work_dir, config_path: str):
@@ -229,7 +275,9 @@ def synthetic_set_parser(
     parser.add_argument(
         '--overwrite',
         action='store_true',
-        help='replace the generated folders of a non-empty OUT_DIR',
+        help='remove the files an earlier run of this generator wrote into '
+        'OUT_DIR (as its journal lists them) and generate anew; other files '
+        "stay, and files of others in the set's folders stop the run",
     )
     return parser
 
@@ -243,6 +291,11 @@ def generate_synthetic_set(set_name: str, generate, **kwargs) -> None:
             returns a summary with ``num_train``, ``num_test`` and
             ``generated``.
         **kwargs: Its arguments, ``out_dir`` included.
+
+    Raises:
+        UserError: For an argument out of range (the generator's
+            ``ValueError``) or an output folder it may not write
+            (:class:`~clad_mm.utils.errors.OutputExistsError`).
     """
     start = time.perf_counter()
     summary = generate(**kwargs)

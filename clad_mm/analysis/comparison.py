@@ -5,12 +5,14 @@ may hold are left to :mod:`clad_mm.analysis.shape_bias` (Table 7).
 """
 
 import csv
+import io
 import json
 import os.path as osp
 from collections.abc import Sequence
 
 from clad_mm.datasets.folder_layout import TEXTURE_SPLITS, order_splits
 from clad_mm.utils.errors import MissingFileError, UserError
+from clad_mm.utils.fileio import write_atomically
 
 METRIC_PREFIX = 'bg_challenge/'
 # The columns of CLAD's Table 2; '↓' marks columns where lower is better.
@@ -124,12 +126,12 @@ def format_comparison_markdown(results: Sequence[dict], columns: Sequence) -> st
 
 def write_comparison_csv(results: Sequence[dict], columns: Sequence, path: str) -> str:
     """Writes the report as CSV (empty cells where a split is absent)."""
-    with open(path, 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['model'] + [key for key, _ in columns])
-        for result in results:
-            writer.writerow(
-                [result['name']]
-                + [result['metrics'].get(key, '') for key, _ in columns]
-            )
+    text = io.StringIO(newline='')
+    writer = csv.writer(text)
+    writer.writerow(['model'] + [key for key, _ in columns])
+    for result in results:
+        writer.writerow(
+            [result['name']] + [result['metrics'].get(key, '') for key, _ in columns]
+        )
+    write_atomically(path, text.getvalue())
     return path

@@ -163,6 +163,18 @@ def write_image_atomically(path: str, image: np.ndarray) -> None:
     write_atomically(path, encode_image(path, image))
 
 
+def is_temporary_name(name: str) -> bool:
+    """Whether a file name is that of a :func:`write_atomically` temporary.
+
+    Args:
+        name (str): A file name (no folder).
+
+    Returns:
+        bool: True for ``.<name>.tmp<pid>``.
+    """
+    return bool(_TEMPORARY_NAME.match(name))
+
+
 def remove_stale_temporaries(root: str) -> int:
     """Deletes the temporaries that killed writers left under ``root``.
 
@@ -178,7 +190,7 @@ def remove_stale_temporaries(root: str) -> int:
     removed = 0
     for folder, _, files in os.walk(root):
         for name in files:
-            if _TEMPORARY_NAME.match(name):
+            if is_temporary_name(name):
                 os.remove(osp.join(folder, name))
                 removed += 1
     return removed

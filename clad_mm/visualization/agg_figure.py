@@ -1,5 +1,10 @@
 """Matplotlib figures that never touch the global plotting backend."""
 
+import io
+import os.path as osp
+
+from clad_mm.utils.fileio import write_atomically
+
 
 def agg_figure(width: float, height: float, dpi: float):
     """A new figure drawn by matplotlib's non-interactive Agg canvas.
@@ -23,3 +28,25 @@ def agg_figure(width: float, height: float, dpi: float):
     figure = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(figure)
     return figure
+
+
+def save_figure_atomically(figure, path: str, dpi: float) -> str:
+    """Renders a figure into memory, then writes it with ``write_atomically``.
+
+    A run killed while saving leaves the earlier plot (or none), never a
+    truncated PNG.
+
+    Args:
+        figure (matplotlib.figure.Figure): The figure to save.
+        path (str): Destination; its extension (``.png``, ``.pdf``,
+            ``.svg``, ...) picks the format, PNG when it has none.
+        dpi (float): Pixels per inch.
+
+    Returns:
+        str: ``path``.
+    """
+    buffer = io.BytesIO()
+    file_format = osp.splitext(path)[1][1:].lower() or 'png'
+    figure.savefig(buffer, format=file_format, dpi=dpi)
+    write_atomically(path, buffer.getvalue())
+    return path

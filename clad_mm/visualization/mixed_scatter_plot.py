@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from .agg_figure import agg_figure
+from .agg_figure import agg_figure, save_figure_atomically
 
 
 def plot_mixed_same_vs_rand(
@@ -51,5 +51,4 @@ def plot_mixed_same_vs_rand(
     axes.set_title('Background reliance (below the line = BG-GAP)')
     axes.legend(loc='lower right')
     figure.tight_layout()
-    figure.savefig(out_path, dpi=dpi)
-    return out_path
+    return save_figure_atomically(figure, out_path, dpi=dpi)

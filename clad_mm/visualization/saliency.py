@@ -13,7 +13,7 @@ import numpy as np
 
 from clad_mm.utils.errors import UserError
 
-from .agg_figure import agg_figure
+from .agg_figure import agg_figure, save_figure_atomically
 
 # Caption band and font, as fractions of a grid cell's side.
 _CAPTION_HEIGHT = 0.2
@@ -104,8 +104,7 @@ def plot_saliency_grid(
                 fontsize=font_points,
                 linespacing=1.1,
             )
-    figure.savefig(out_path, dpi=cell_size)
-    return out_path
+    return save_figure_atomically(figure, out_path, dpi=cell_size)
 
 
 def _draw_cell(axes, cell: GridCell) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .agg_figure import agg_figure
+from .agg_figure import agg_figure, save_figure_atomically
 
 
 def plot_shape_bias(
@@ -63,5 +63,4 @@ def plot_shape_bias(
     axes.set_title('Texture / shape bias')
     axes.legend(fontsize=8, loc='upper right')
     figure.tight_layout()
-    figure.savefig(out_path, dpi=dpi)
-    return out_path
+    return save_figure_atomically(figure, out_path, dpi=dpi)

@@ -1,6 +1,6 @@
 """Bar chart of per-split Background Challenge accuracy."""
 
-from .agg_figure import agg_figure
+from .agg_figure import agg_figure, save_figure_atomically
 
 
 def plot_split_accuracies(
@@ -47,5 +47,4 @@ def plot_split_accuracies(
     axes.set_title(title)
     axes.tick_params(axis='x', labelrotation=30, labelsize=8)
     figure.tight_layout()
-    figure.savefig(out_path, dpi=dpi)
-    return out_path
+    return save_figure_atomically(figure, out_path, dpi=dpi)

@@ -6,7 +6,6 @@ stem per test image across their splits, so the image of a stem in
 """
 
 import logging
-import os
 import os.path as osp
 from collections.abc import Sequence
 
@@ -22,7 +21,7 @@ from clad_mm.datasets.folder_layout import (
     require_dir,
 )
 from clad_mm.utils.errors import MissingFileError, UserError
-from clad_mm.utils.fileio import read_image
+from clad_mm.utils.fileio import read_image, write_image_atomically
 
 _LABEL_COLOUR = (0, 0, 0)
 _BACKGROUND = 255
@@ -141,9 +140,5 @@ def plot_split_preview(
             )
             left = _LEFT_MARGIN + column * cell_px
             canvas[top : top + cell_px, left : left + cell_px] = image
-    out_dir = osp.dirname(out_path)
-    if out_dir:
-        os.makedirs(out_dir, exist_ok=True)
-    if not cv2.imwrite(out_path, canvas):
-        raise OSError(f'could not write {out_path}')
+    write_image_atomically(out_path, canvas)
     return out_path

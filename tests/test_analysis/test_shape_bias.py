@@ -25,6 +25,7 @@ from clad_mm.analysis.shape_bias import (
     shape_bias_records,
     texture_splits_present,
 )
+from clad_mm.utils.errors import OutputExistsError
 from clad_mm.visualization.shape_bias_plot import plot_shape_bias
 
 REPO = Path(__file__).resolve().parents[2]
@@ -259,7 +260,8 @@ def test_compare_tool_adds_the_texture_table(tmp_path, run_compare):
     assert (out_dir / 'mixed_scatter.png').exists()
 
     # Replacing a report removes the files the new run does not write.
-    assert run_compare(base, '--out-dir', out_dir)[0] != 0
+    with pytest.raises(OutputExistsError, match='comparison.md.*--overwrite'):
+        run_compare(base, '--out-dir', out_dir)
     assert run_compare(base, '--out-dir', out_dir, '--overwrite')[0] == 0
     assert not (out_dir / 'comparison.csv').exists()
     assert not (out_dir / 'mixed_scatter.png').exists()

@@ -11,7 +11,7 @@ from PIL import Image
 
 from clad_mm.data_prep.synthetic.synbg import CLASSES, generate_synbg
 from clad_mm.datasets.folder_layout import class_metainfo
-from clad_mm.utils.errors import UserError
+from clad_mm.utils.errors import OutputExistsError, UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(REPO_ROOT, 'tools/analysis/saliency.py')
@@ -144,7 +144,7 @@ def test_grid_json_and_predictions(tool, workspace, tmp_path, capsys):
     assert '| image | true class | first | second |' in printed
     assert f'Wrote {out} (192 x 192 px)' in printed
 
-    with pytest.raises(SystemExit):
+    with pytest.raises(OutputExistsError, match=f'{out}.*pass --overwrite'):
         run(
             tool,
             '--model',
@@ -156,7 +156,6 @@ def test_grid_json_and_predictions(tool, workspace, tmp_path, capsys):
             '--out',
             str(out),
         )
-    assert 'pass --overwrite' in capsys.readouterr().err
 
 
 def test_image_outside_class_folder_needs_pred_target(

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from clad_mm.utils.errors import OutputExistsError
 from clad_mm.visualization import plot_split_preview, split_preview_cells
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -113,8 +114,9 @@ def test_tool_writes_then_refuses_to_overwrite(test_root, tmp_path, capsys):
     assert cv2.imread(out).shape[1] > 2 * 16
     assert f'Wrote {out}' in capsys.readouterr().out
     written_at = os.stat(out).st_mtime_ns
-    with pytest.raises(SystemExit):
+    with pytest.raises(
+        OutputExistsError, match=f'{out} already exists; pass --overwrite'
+    ):
         tool.main(arguments)
-    assert 'pass --overwrite' in capsys.readouterr().err
     assert os.stat(out).st_mtime_ns == written_at
     tool.main([*arguments, '--overwrite'])

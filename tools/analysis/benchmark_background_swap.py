@@ -22,7 +22,6 @@ drift affect them alike.
 """
 
 import argparse
-import json
 import os.path as osp
 import sys
 import tempfile
@@ -44,10 +43,11 @@ from mmpretrain.registry import TRANSFORMS
 
 from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.datasets import BGChallengeTrainDataset
+from clad_mm.utils.fileio import write_json_atomically
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import run_tool
+from tool_utils import add_overwrite_argument, require_new_output, run_tool
 
 _WARMUP_SAMPLES = 10
 
@@ -96,7 +96,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument('--out', help='JSON file to write the results to')
-    return parser.parse_args(argv)
+    add_overwrite_argument(parser, '--out')
+    args = parser.parse_args(argv)
+    if args.out is not None:
+        require_new_output(args.out, args.overwrite)
+    return args
 
 
 def build_pipelines(background_root: str, crop_size: int) -> dict:
@@ -325,8 +329,7 @@ def main(argv=None) -> None:
         )
     print(format_report(report))
     if args.out:
-        with open(args.out, 'w') as file:
-            json.dump(report, file, indent=2)
+        write_json_atomically(args.out, report, indent=2)
         print(f'Wrote {args.out}')
 
 

@@ -41,7 +41,6 @@ import argparse
 import contextlib
 import copy
 import inspect
-import json
 import os.path as osp
 import statistics
 import sys
@@ -64,9 +63,11 @@ from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from clad_mm.utils.fileio import write_json_atomically
+
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import run_tool
+from tool_utils import add_overwrite_argument, require_new_output, run_tool
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_clad.py')
@@ -119,7 +120,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument('--out', help='JSON file to write the results to')
+    add_overwrite_argument(parser, '--out')
     args = parser.parse_args(argv)
+    if args.out is not None:
+        require_new_output(args.out, args.overwrite)
     if args.steps < 1 or args.warmup < 0:
         parser.error('--steps must be at least 1 and --warmup at least 0')
     if args.device == 'cuda' and not torch.cuda.is_available():
@@ -442,8 +446,7 @@ def main(argv=None) -> dict:
     report = run_benchmark(args)
     print(format_report(report))
     if args.out:
-        with open(args.out, 'w') as file:
-            json.dump(report, file, indent=2)
+        write_json_atomically(args.out, report, indent=2)
         print(f'Wrote {args.out}')
     return report
 

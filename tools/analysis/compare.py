@@ -20,7 +20,6 @@ Example::
 """
 
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -38,12 +37,13 @@ from clad_mm.analysis.shape_bias import (
     shape_bias_records,
     texture_splits_present,
 )
+from clad_mm.utils.fileio import write_atomically, write_json_atomically
 from clad_mm.visualization.mixed_scatter_plot import plot_mixed_same_vs_rand
 from clad_mm.visualization.shape_bias_plot import plot_shape_bias
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import run_tool
+from tool_utils import add_overwrite_argument, require_new_output, run_tool
 
 OUTPUT_NAMES = (
     'comparison.md',
@@ -68,20 +68,15 @@ def parse_args():
         action='store_true',
         help="every split present, not only the paper's Table 2 columns",
     )
-    parser.add_argument(
-        '--overwrite', action='store_true', help='replace report files that exist'
-    )
+    add_overwrite_argument(parser, 'the report files of an earlier run in --out-dir')
     args = parser.parse_args()
     if args.names is not None and len(args.names) != len(args.results):
         parser.error(
             f'--names has {len(args.names)} names for {len(args.results)} result files'
         )
-    existing = [n for n in OUTPUT_NAMES if osp.exists(osp.join(args.out_dir, n))]
-    if existing and not args.overwrite:
-        parser.error(
-            f'{args.out_dir} already holds {", ".join(existing)}; '
-            'pass --overwrite to replace them or choose another --out-dir'
-        )
+    require_new_output(
+        [osp.join(args.out_dir, name) for name in OUTPUT_NAMES], args.overwrite
+    )
     return args
 
 
@@ -107,8 +102,7 @@ def main():
         table = format_comparison_markdown(records, texture_columns)
         sections.append(('Texture / shape bias', table))
         write_comparison_csv(records, texture_columns, paths['shape_bias.csv'])
-        with open(paths['shape_bias.json'], 'w') as f:
-            json.dump(records, f, indent=2)
+        write_json_atomically(paths['shape_bias.json'], records, indent=2)
         plotted_splits = ['original', *texture_splits_present(results)]
         plot_shape_bias(
             [result['name'] for result in results],
@@ -117,10 +111,8 @@ def main():
             paths['shape_bias.png'],
         )
     report = '\n\n'.join(f'### {title}\n\n{table}' for title, table in sections)
-    with open(paths['comparison.md'], 'w') as f:
-        f.write(report + '\n')
-    with open(paths['comparison.json'], 'w') as f:
-        json.dump(results, f, indent=2)
+    write_atomically(paths['comparison.md'], report + '\n')
+    write_json_atomically(paths['comparison.json'], results, indent=2)
 
     plotted = [r for r in results if {'mixed_same', 'mixed_rand'} <= set(r['metrics'])]
     print(report)

@@ -19,7 +19,6 @@ to ``<work dir>/consistency_<time>.json``; the work dir defaults to
 """
 
 import argparse
-import json
 import os.path as osp
 import sys
 import time
@@ -41,6 +40,8 @@ from clad_mm.analysis.consistency.pairing import (
 )
 from clad_mm.apis import ClassifierRunner
 from clad_mm.datasets import BGChallengeTestDataset
+from clad_mm.utils.errors import OutputExistsError
+from clad_mm.utils.fileio import write_json_atomically
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -157,9 +158,9 @@ def main(argv=None) -> dict:
         work_dir, f'{ANALYSIS_NAME}_{time.strftime("%Y%m%d_%H%M%S")}.json'
     )
     if osp.exists(out_path):
-        raise FileExistsError(f'{out_path} exists; run again in a second')
-    with open(out_path, 'w') as f:
-        json.dump(results, f, indent=1)
+        # Named by the second it was started: another run started with it.
+        raise OutputExistsError(f'{out_path} exists; run again in a second')
+    write_json_atomically(out_path, results, indent=1)
     print(
         format_consistency_table(results, args.reference_split, args.counterpart_split)
     )

@@ -16,7 +16,6 @@ Example (SynBG baseline)::
 """
 
 import argparse
-import json
 import os.path as osp
 import sys
 import time
@@ -34,6 +33,8 @@ from clad_mm.analysis.positional_shift import (
 )
 from clad_mm.apis import ClassifierRunner
 from clad_mm.datasets import BGChallengeTestDataset
+from clad_mm.utils.errors import OutputExistsError
+from clad_mm.utils.fileio import write_json_atomically
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -134,9 +135,9 @@ def main(argv=None) -> dict:
         work_dir, f'{ANALYSIS_NAME}_{time.strftime("%Y%m%d_%H%M%S")}.json'
     )
     if osp.exists(out_path):
-        raise FileExistsError(f'{out_path} exists; run again in a second')
-    with open(out_path, 'w') as f:
-        json.dump(results, f, indent=1)
+        # Named by the second it was started: another run started with it.
+        raise OutputExistsError(f'{out_path} exists; run again in a second')
+    write_json_atomically(out_path, results, indent=1)
     print(format_positional_shift_table(results))
     print(f'Results written to {out_path}')
     return results

@@ -26,7 +26,6 @@ for the maths.
 """
 
 import argparse
-import json
 import os.path as osp
 import sys
 
@@ -47,11 +46,12 @@ from clad_mm.analysis.smooth_grad import (
     label_from_class_folder,
 )
 from clad_mm.apis.classifier_loading import load_classifier
+from clad_mm.utils.fileio import write_json_atomically
 from clad_mm.visualization.saliency import GridCell, plot_saliency_grid
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import run_tool
+from tool_utils import add_overwrite_argument, require_new_output, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -88,9 +88,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--out-json', help='JSON file of the predictions (default: --out as .json)'
     )
-    parser.add_argument(
-        '--overwrite', action='store_true', help='replace existing output files'
-    )
+    add_overwrite_argument(parser, '--out and --out-json')
     parser.add_argument(
         '--n-samples', type=int, default=25, help='noisy copies per image'
     )
@@ -176,10 +174,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f'--out must be a .png file, got {args.out!r}')
     if args.out_json is None:
         args.out_json = osp.splitext(args.out)[0] + '.json'
-    if not args.overwrite:
-        for path in (args.out, args.out_json):
-            if osp.exists(path):
-                parser.error(f'{path} exists; pass --overwrite to replace it')
+    require_new_output((args.out, args.out_json), args.overwrite)
     return args
 
 
@@ -317,8 +312,7 @@ def main(argv=None) -> None:
             for name, results in explanations.items()
         },
     }
-    with open(args.out_json, 'w') as file:
-        json.dump(report, file, indent=2)
+    write_json_atomically(args.out_json, report, indent=2)
     print(format_table(args.images, explanations))
     width, height = report['grid_size_px']
     print(f'Wrote {args.out} ({width} x {height} px) and {args.out_json}')

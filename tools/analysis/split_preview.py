@@ -25,7 +25,7 @@ from clad_mm.visualization import plot_split_preview
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import run_tool
+from tool_utils import add_overwrite_argument, require_new_output, run_tool
 
 
 def parse_args(argv=None):
@@ -45,12 +45,9 @@ def parse_args(argv=None):
     parser.add_argument('--out', required=True, help='PNG file to write')
     parser.add_argument('--per-class', type=int, default=1, help='images per class')
     parser.add_argument('--cell-size', type=int, default=96, help='cell side, px')
-    parser.add_argument(
-        '--overwrite', action='store_true', help='replace --out if it exists'
-    )
+    add_overwrite_argument(parser, '--out')
     args = parser.parse_args(argv)
-    if osp.exists(args.out) and not args.overwrite:
-        parser.error(f'{args.out} exists; pass --overwrite to replace it')
+    require_new_output(args.out, args.overwrite)
     return args
 
 

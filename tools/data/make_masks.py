@@ -38,7 +38,6 @@ sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from tool_utils import run_tool
 
 
-
 def parse_args(argv=None) -> argparse.Namespace:
     """Parses the command line.
 

@@ -57,9 +57,7 @@ def main(argv=None) -> None:
         argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
     """
     args = parse_args(argv)
-    generate_synthetic_set(
-        'SynBG texture', generate_synbg_texture, **vars(args)
-    )
+    generate_synthetic_set('SynBG texture', generate_synbg_texture, **vars(args))
 
 
 if __name__ == '__main__':

@@ -20,17 +20,15 @@ except ImportError:
     # Lets the tool run from a checkout where clad_mm is not installed.
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-import mmengine
-
 from clad_mm.data_prep.masks.mask_folder import (
     compare_mask_folders,
     format_mask_quality_table,
 )
+from clad_mm.utils.fileio import write_json_atomically
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from tool_utils import run_tool
-
+from tool_utils import add_overwrite_argument, require_new_output, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -51,7 +49,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--out',
         help='JSON file for the scores (default: PRED_ROOT/../mask_quality.json)',
     )
-    return parser.parse_args(argv)
+    add_overwrite_argument(parser, '--out (or its default)')
+    args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = osp.join(
+            osp.dirname(osp.abspath(args.pred_root)), 'mask_quality.json'
+        )
+    require_new_output(args.out, args.overwrite)
+    return args
 
 
 def main(argv=None) -> None:
@@ -61,12 +66,10 @@ def main(argv=None) -> None:
         argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
     """
     args = parse_args(argv)
-    out = args.out or osp.join(
-        osp.dirname(osp.abspath(args.pred_root)), 'mask_quality.json'
-    )
+    out = args.out
     result = compare_mask_folders(args.pred_root, args.gt_root)
     print(format_mask_quality_table(result))
-    mmengine.dump(result, out, indent=1)
+    write_json_atomically(out, result, indent=1)
     print(f'\nScores: {out}')
 
 

@@ -75,7 +75,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--overwrite',
         action='store_true',
-        help='replace the prepare_in9 folders of a non-empty OUT_ROOT',
+        help='remove the files an earlier prepare_in9 run wrote into OUT_ROOT '
+        '(as its journal lists them) and build anew; other files stay',
     )
     return parser.parse_args(argv)
 

@@ -111,10 +111,12 @@ def open_state(state_path: str, settings: dict, complete_length: int):
         BinaryIO: The file, positioned at its end.
     """
     if complete_length == 0:
+        # direct-write: an append-only state; read_state keeps complete lines.
         file = open(state_path, 'wb')
         header = dict(format=STATE_FORMAT, settings=settings)
         file.write((json.dumps(header) + '\n').encode('utf-8'))
     else:
+        # direct-write: cut back to its complete lines, then appended to.
         file = open(state_path, 'r+b')
         file.truncate(complete_length)
         file.seek(complete_length)

@@ -11,7 +11,6 @@ output folder (:mod:`.resume_state`), and writes the report;
 :func:`format_adversarial_table` renders its totals.
 """
 
-import json
 import os
 import os.path as osp
 from collections.abc import Callable, Sequence
@@ -24,7 +23,7 @@ from clad_mm.apis.classifier_loading import load_classifier
 from clad_mm.apis.inference_pipeline import InferencePipeline
 from clad_mm.evaluation.metrics.bg_challenge_metric import LABEL_MAPPINGS
 from clad_mm.utils.errors import OutputExistsError, UserError
-from clad_mm.utils.fileio import file_sha256
+from clad_mm.utils.fileio import file_sha256, write_json_atomically
 
 from .challenge_set import list_backgrounds, list_foregrounds, sample_subset
 from .search import Predictor, evaluate_adversarial_backgrounds
@@ -223,6 +222,5 @@ def run_adversarial_backgrounds(
         settings=settings,
         show_progress=show_progress,
     )
-    with open(result_path, 'w') as file:
-        json.dump(report, file, indent=2)
+    write_json_atomically(result_path, report, indent=2)
     return report

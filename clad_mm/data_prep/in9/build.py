@@ -44,7 +44,7 @@ from .candidates import (
 )
 from .donors import draw_subset_donors
 from .parallel import run_parallel
-from .report import build_report, write_report
+from .report import REPORT_FILE, build_report, write_report
 from .resume_state import (
     FORMAT,
     cached_mask_path,
@@ -52,6 +52,7 @@ from .resume_state import (
     read_scan_log,
     record_selection,
     scan_log_path,
+    written_files,
 )
 from .selection import IN9_TRAIN_PER_CLASS, assign_subsets, scan_image
 from .writing import TRAIN_VIEWS, VAL_VIEWS, decodes, output_paths, write_views
@@ -90,9 +91,10 @@ def prepare_in9(
             kept images and left out of training (0 or at least 2).
         workers (int, optional): Processes; None uses every core.
         seed (int): Seed of the subset and donor draws.
-        overwrite (bool): Replace the prepare_in9 folders of a non-empty
-            ``out_root`` that is not an earlier run's output, or one of
-            another synset order or selection.
+        overwrite (bool): Remove what an earlier run recorded in
+            ``out_root``'s journal (a non-empty folder that is not an
+            earlier run's output, or one of another synset order or
+            selection) and build anew; other files stay.
         show_progress (bool): Print progress bars with ETA.
 
     Returns:
@@ -101,8 +103,9 @@ def prepare_in9(
     Raises:
         ValueError: For a bad synset order, too few kept images in a class
             (naming it) or a selection differing from the earlier run's.
-        FileExistsError: For a non-empty ``out_root`` that is not a
-            prepare_in9 output, unless ``overwrite``.
+        OutputExistsError: For a non-empty ``out_root`` that is not a
+            prepare_in9 output, unless ``overwrite``; with ``overwrite``,
+            for files prepare_in9 did not write in its folders.
     """
     start = time.perf_counter()
     workers = workers or os.cpu_count() or 1
@@ -143,9 +146,14 @@ def prepare_in9(
         for candidate in candidates
         if candidate['key'] not in decided
     ]
+    journal = written_files(out_root)
+    # Recorded before the workers write them, so --overwrite can clean up
+    # after a killed run too.
+    journal.record(task['mask_path'] for task in scan_tasks)
     failed = []
     os.makedirs(osp.dirname(log_path), exist_ok=True)
     scan_start = time.perf_counter()
+    # direct-write: an append-only log; read_scan_log drops a torn last line.
     with open(log_path, 'a', encoding='utf-8') as log:
         for result in run_parallel(scan_image, scan_tasks, workers, show_progress):
             if result['outcome'] == 'failed':
@@ -186,6 +194,7 @@ def prepare_in9(
                         },
                     )
                 )
+    journal.record(path for task in write_tasks for path in task['outputs'].values())
     write_start = time.perf_counter()
     written = Counter()
     for result in run_parallel(write_views, write_tasks, workers, show_progress):
@@ -220,5 +229,6 @@ def prepare_in9(
         },
         output_folders=dict.fromkeys(TRAIN_VIEWS + VAL_VIEWS),
     )
+    journal.record([osp.join(out_root, REPORT_FILE)])
     write_report(out_root, report)
     return report

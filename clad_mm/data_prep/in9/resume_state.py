@@ -8,31 +8,44 @@ image, ``OUT_ROOT/.prepare_in9/masks/`` the GrabCut mask of each kept one,
 so that a resumed run scans only undecided images. A resumed run first
 deletes the dot temporaries a killed run left
 (:func:`clad_mm.utils.fileio.remove_stale_temporaries`).
+
+Every file the build writes is recorded first in
+``OUT_ROOT/prepare_in9_files.jsonl``
+(:class:`~clad_mm.data_prep.written_files.WrittenFiles`); ``--overwrite``
+removes exactly those, and refuses (naming them) files of anyone else in
+the folders the build writes.
 """
 
 import json
 import os
 import os.path as osp
-import shutil
 
 from clad_mm.utils.errors import OutputExistsError, UserError
 from clad_mm.utils.fileio import remove_stale_temporaries, write_json_atomically
 
+from ..written_files import WrittenFiles
 from .report import REPORT_FILE
 from .writing import TRAIN_VIEWS, VAL_VIEWS
 
 STATE_FILE = 'prepare_in9_state.json'
+JOURNAL_FILE = 'prepare_in9_files.jsonl'
 CACHE_DIR = '.prepare_in9'
 SCAN_LOG = 'scan.jsonl'
 FORMAT = 'prepare_in9'
-# Entries of OUT_ROOT that the build writes; only these are removed by
-# ``overwrite=True``, so unrelated files of the user survive.
+# Entries of OUT_ROOT that the build writes: a file in them that the journal
+# does not list would be mixed into the build, so ``overwrite=True`` refuses
+# it instead of deleting it.
 _OWNED_ENTRIES = (
     *dict.fromkeys(TRAIN_VIEWS + VAL_VIEWS),
     CACHE_DIR,
     STATE_FILE,
     REPORT_FILE,
 )
+
+
+def written_files(out_root: str) -> WrittenFiles:
+    """The journal of every file the build wrote into ``out_root``."""
+    return WrittenFiles(out_root, JOURNAL_FILE, 'prepare_in9')
 
 
 def scan_log_path(out_root: str) -> str:
@@ -76,38 +89,35 @@ def prepare_out_root(
         synsets_digest (str): Digest of the synset order of this run.
         selection (dict): ``seed``, ``per_class`` and ``val_per_class`` of
             this run.
-        overwrite (bool): Replace the build's entries of a non-empty
-            ``out_root`` instead of refusing.
+        overwrite (bool): Remove the files an earlier build recorded in its
+            journal (and the folders left empty) instead of refusing a
+            non-empty ``out_root``; other files stay.
 
     Returns:
         dict: The state (``format``, ``synsets``, ``selection``; the
         selection is None until :func:`record_selection`).
 
     Raises:
-        OutputExistsError: If ``out_root`` is a file.
-        FileExistsError: If ``out_root`` is not empty and not a prepare_in9
-            output, or holds one of another synset order.
+        OutputExistsError: If ``out_root`` is a file, is not empty and not a
+            prepare_in9 output, or holds one of another synset order; with
+            ``overwrite``, if the build's folders hold files it did not
+            record (naming them).
         ValueError: If it holds a build of another selection.
     """
     if osp.exists(out_root) and not osp.isdir(out_root):
-        raise OutputExistsError(
-            f'{out_root} is a file; expected a folder to write into (or a new path)'
-        )
+        raise OutputExistsError(f'{out_root} exists and is a file, not a folder')
     state_path = osp.join(out_root, STATE_FILE)
     if osp.isdir(out_root) and os.listdir(out_root):
         if overwrite:
-            for entry in _OWNED_ENTRIES:
-                path = osp.join(out_root, entry)
-                if osp.isdir(path):
-                    shutil.rmtree(path)
-                elif osp.exists(path):
-                    os.remove(path)
+            journal = written_files(out_root)
+            journal.refuse_foreign_files(_OWNED_ENTRIES)
+            journal.remove_recorded()
         elif not osp.isfile(state_path):
             raise OutputExistsError(
                 f'{out_root} is not empty and holds no {STATE_FILE}, so it is '
                 'not the output of an earlier prepare_in9 run; choose an '
-                'empty or new folder, or pass --overwrite to replace its '
-                'prepare_in9 folders'
+                'empty or new folder, or pass --overwrite to remove what an '
+                'earlier prepare_in9 run wrote there'
             )
     if osp.isfile(state_path):
         with open(state_path, encoding='utf-8') as file:
@@ -126,6 +136,7 @@ def prepare_out_root(
             )
     else:
         state = {'format': FORMAT, 'synsets': synsets_digest, 'selection': None}
+        written_files(out_root).record([state_path, scan_log_path(out_root)])
         write_json_atomically(state_path, state, indent=2)
     # A killed run leaves the dot temporaries of its unfinished writes.
     remove_stale_temporaries(out_root)

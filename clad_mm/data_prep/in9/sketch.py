@@ -45,6 +45,7 @@ from clad_mm.utils.fileio import (
     write_json_atomically,
 )
 
+from ..written_files import refuse_unlisted_files
 from .candidates import in9_synset_labels, read_synset_order, synset_order_from_folders
 from .parallel import run_parallel
 from .selection import CROP_SIZE, RESIZE_SHORT_SIDE
@@ -227,7 +228,8 @@ def prepare_in9_sketch(
 
     Raises:
         FileNotFoundError: If ``sketch_dir`` is missing.
-        FileExistsError: If ``TEST_ROOT/sketch`` holds files of another tool.
+        OutputExistsError: If ``TEST_ROOT/sketch`` holds files of another
+            tool (naming them).
         ValueError: For unknown synset folders, a wrong folder count, a bad
             ``size`` or settings differing from an earlier run's.
     """
@@ -244,6 +246,21 @@ def prepare_in9_sketch(
     split_dir = osp.join(test_root, SPLIT)
     _check_split_folder(split_dir, state)
     tasks = sketch_tasks(sketch_dir, test_root, synset_labels, size)
+    # A file of someone else's in the folder would be read as a sample.
+    refuse_unlisted_files(
+        split_dir,
+        ['.'],
+        {
+            STATE_FILE,
+            REPORT_FILE,
+            *(
+                osp.relpath(task['output'], split_dir).replace(os.sep, '/')
+                for task in tasks
+            ),
+        },
+        'prepare_in9_sketch',
+        f'they are not sketches of {sketch_dir}',
+    )
     write_json_atomically(osp.join(split_dir, STATE_FILE), state, indent=2)
     # A killed run leaves the dot temporaries of its unfinished images.
     remove_stale_temporaries(split_dir)

@@ -10,10 +10,17 @@ that :class:`BGChallengeTrainDataset` reads beside ``original/``)::
     OUT_ROOT/only_bg_t/<rel>/<stem>.<ext>   object box filled with tiles
     OUT_ROOT/fg_grabcut/<rel>/<stem>.<ext>  object on black
     OUT_ROOT/make_masks_report.json         what happened to every image
+    OUT_ROOT/make_masks_files.jsonl         every file written, recorded first
 
 so that :class:`BGChallengeTrainDataset` reads them with
-``image_dir=IMG_ROOT``. :func:`compare_mask_folders` scores predicted masks
-against ground-truth masks (IoU and coverage, per class and overall).
+``image_dir=IMG_ROOT``. make_masks only ever replaces files it wrote itself
+(its journal, :class:`~clad_mm.data_prep.written_files.WrittenFiles`):
+OUT_ROOT often already holds masks of another source (a data set's own
+``fg_mask/``), and an output path taken by a file it did not write stops the
+run, naming the file, unless that image's three outputs are complete (then
+the image is skipped and nothing is replaced). :func:`compare_mask_folders`
+scores predicted masks against ground-truth masks (IoU and coverage, per
+class and overall).
 """
 
 import json
@@ -29,7 +36,7 @@ from mmengine.utils import ProgressBar
 
 from clad_mm.datasets.folder_layout import IMAGE_EXTENSIONS, MASK_EXTENSIONS
 from clad_mm.datasets.transforms.load_foreground_mask import LoadForegroundMask
-from clad_mm.utils.errors import MissingFileError, UserError
+from clad_mm.utils.errors import MissingFileError, OutputExistsError, UserError
 from clad_mm.utils.fileio import (
     read_image,
     remove_stale_temporaries,
@@ -37,6 +44,7 @@ from clad_mm.utils.fileio import (
     write_json_atomically,
 )
 
+from ..written_files import NAMED_FILES, WrittenFiles
 from .foreground_masks import (
     center_box,
     fill_box_with_background_tiles,
@@ -51,6 +59,7 @@ from .foreground_masks import (
 METHODS = ('grabcut-bbox', 'grabcut-center', 'rembg')
 OUTPUT_FOLDERS = ('fg_mask', 'only_bg_t', 'fg_grabcut')
 REPORT_FILE = 'make_masks_report.json'
+JOURNAL_FILE = 'make_masks_files.jsonl'
 #: The Background Challenge's recipe rejects masks under 10 % of the box.
 DEFAULT_MIN_MASK_SHARE = 0.1
 REMBG_MODEL = 'u2net'
@@ -400,6 +409,8 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
     Raises:
         RembgUnavailable: For ``rembg`` when it cannot run.
         FileNotFoundError, ValueError: For unusable roots or options.
+        OutputExistsError: If the run would replace files it did not write
+            (naming them), before any image is segmented.
     """
     _check_roots(job)
     # A killed run leaves the dot temporaries of its unfinished writes.
@@ -408,6 +419,7 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
     images, others = list_images(job.img_root)
     if not images:
         raise MissingFileError(f'{job.img_root} holds no image {IMAGE_EXTENSIONS}')
+    _record_outputs(job, images)
     rembg_session = None
     if job.method == 'rembg':
         # Loaded once here so that a missing package or a failed model
@@ -436,6 +448,53 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
     report = _summarise(job, results, others, time.perf_counter() - start)
     write_json_atomically(osp.join(job.out_root, REPORT_FILE), report, indent=1)
     return report
+
+
+def _record_outputs(job: MaskJob, images: list[str]) -> None:
+    """Records the outputs the run may write; refuses to replace others'.
+
+    An image whose outputs include a file the journal does not list is
+    left alone when its three outputs are complete (:func:`process_image`
+    skips it); otherwise writing it would replace that file, so the run is
+    refused before any work.
+
+    Args:
+        job (MaskJob): The run's options.
+        images (list[str]): Image paths relative to ``job.img_root``.
+
+    Raises:
+        OutputExistsError: Naming the first few files it would replace.
+    """
+    journal = WrittenFiles(job.out_root, JOURNAL_FILE, 'make_masks')
+    recorded = journal.recorded()
+    own, replaced = [], []
+    for relative in images:
+        paths = output_paths(job.out_root, relative)
+        foreign = [
+            path
+            for path in paths.values()
+            if osp.lexists(path)
+            and osp.relpath(path, job.out_root).replace(os.sep, '/') not in recorded
+        ]
+        if not foreign:
+            own.extend(paths.values())
+            continue
+        try:
+            height, width = read_image(osp.join(job.img_root, relative)).shape[:2]
+        except ValueError:
+            height = width = None  # Reported per image; its outputs stay.
+        if height is None or not _outputs_valid(paths, height, width):
+            replaced.extend(foreign)
+    if replaced:
+        named = ', '.join(replaced[:NAMED_FILES])
+        raise OutputExistsError(
+            f'make_masks would replace {len(replaced)} file(s) in '
+            f'{job.out_root} that it did not write ({named}; its journal '
+            f'{JOURNAL_FILE} does not list them); move them away or choose '
+            'another OUT_ROOT'
+        )
+    # The report is make_masks' own by name: every run rewrites it.
+    journal.record([*own, osp.join(job.out_root, REPORT_FILE)])
 
 
 def _summarise(job: MaskJob, results: list, others: list, wall_seconds: float):

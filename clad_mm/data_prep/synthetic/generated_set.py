@@ -8,10 +8,15 @@ SynBG and its texture variant write the same kind of output folder::
       test_set/fg_mask/val/<class>/<stem>.npy      H x W uint8 in {0, 1}
       <manifest file>                              per image: labels, box, ...
       <meta file>                                  parameters and counts
+      <journal file>                               every file written
 
 and handle an existing folder the same way: a complete set made with the
 same parameters is kept ("generate if absent"), anything else is refused
-unless ``overwrite`` replaces the set's own entries. The meta file is written
+unless ``overwrite`` is given. ``overwrite`` removes exactly the files an
+earlier run recorded in its journal (:mod:`clad_mm.data_prep.written_files`,
+each recorded before it is written, so an interrupted run is covered too)
+and refuses, naming them, files of anyone else in the set's folders. The
+meta file is written
 last, after every image, so its presence (with the file count of every
 folder it lists) marks the set as complete; images and JSON files are
 written atomically (:mod:`clad_mm.utils.fileio`), so a killed run leaves no
@@ -21,14 +26,19 @@ file that a later run would take for a finished one.
 import json
 import os
 import os.path as osp
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from mmengine.utils import ProgressBar
 
 from clad_mm.utils.errors import OutputExistsError
-from clad_mm.utils.fileio import write_json_atomically
+from clad_mm.utils.fileio import write_image_atomically, write_json_atomically
+
+from ..written_files import NAMED_FILES, WrittenFiles
+
+#: Writes ``{path: image}`` after recording every path in the journal.
+ImageWriter = Callable[[dict[str, np.ndarray]], None]
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,8 @@ class GeneratedSetLayout:
         meta_file (str): Meta file, written last: its presence marks the set
             as complete.
         manifest_file (str): JSON file listing every generated image.
+        journal_file (str): Journal of every file written
+            (:class:`~clad_mm.data_prep.written_files.WrittenFiles`).
         train_folders (tuple[str, ...]): Training views, each written as
             ``<folder>/train/``.
         test_splits (tuple[str, ...]): Test splits, each written as
@@ -54,6 +66,7 @@ class GeneratedSetLayout:
     version: int
     meta_file: str
     manifest_file: str
+    journal_file: str
     train_folders: tuple
     test_splits: tuple
 
@@ -61,8 +74,9 @@ class GeneratedSetLayout:
     def owned_entries(self) -> tuple:
         """Entries of the output folder that generation writes.
 
-        Only these are replaced by ``overwrite=True``, so unrelated files of
-        the user survive.
+        A file in them that the journal does not list would be mixed into
+        the new set, so ``overwrite=True`` refuses it; files beside them are
+        never looked at.
         """
         return (*self.train_folders, 'test_set', self.manifest_file, self.meta_file)
 
@@ -122,7 +136,11 @@ def read_generated_set_meta(out_dir: str, layout: GeneratedSetLayout) -> dict | 
 
 
 def prepare_out_dir(
-    out_dir: str, parameters: dict, overwrite: bool, layout: GeneratedSetLayout
+    out_dir: str,
+    parameters: dict,
+    overwrite: bool,
+    layout: GeneratedSetLayout,
+    written: WrittenFiles,
 ) -> bool:
     """Checks ``out_dir`` and returns whether a matching set already exists.
 
@@ -130,40 +148,41 @@ def prepare_out_dir(
         out_dir (str): Output folder of a generator.
         parameters (dict): The generator's parameters, compared with those
             recorded in an existing set's meta file.
-        overwrite (bool): Delete the set's own entries (``owned_entries``)
-            of a non-empty ``out_dir`` instead of refusing.
+        overwrite (bool): Remove the files an earlier run recorded in its
+            journal (and the folders left empty) instead of refusing a
+            non-empty ``out_dir``; other files stay.
         layout (GeneratedSetLayout): The kind of set.
+        written (WrittenFiles): The generator's journal in ``out_dir``.
 
     Returns:
         bool: True if ``out_dir`` already holds a complete set made with
         ``parameters`` (nothing to generate).
 
     Raises:
-        OutputExistsError: If ``out_dir`` is a file.
-        FileExistsError: If ``out_dir`` is not empty, ``overwrite`` is False
-            and it does not hold a complete set of this version made with
-            ``parameters``.
+        OutputExistsError: If ``out_dir`` is a file; if it is not empty,
+            ``overwrite`` is False and it does not hold a complete set of
+            this version made with ``parameters``; or if ``overwrite`` is
+            True and the folders the set writes hold files that no earlier
+            run recorded (naming them).
     """
     if osp.exists(out_dir) and not osp.isdir(out_dir):
         raise OutputExistsError(
-            f'{out_dir} is a file; expected a folder to write into (or a new path)'
+            f'{out_dir} exists and is a file, not a folder for a {layout.name} set'
         )
     if not osp.isdir(out_dir) or not os.listdir(out_dir):
         return False
     if overwrite:
-        for entry in layout.owned_entries:
-            path = osp.join(out_dir, entry)
-            if osp.isdir(path):
-                shutil.rmtree(path)
-            elif osp.exists(path):
-                os.remove(path)
+        written.refuse_foreign_files(layout.owned_entries)
+        written.remove_recorded()
         return False
     meta = read_generated_set_meta(out_dir, layout)
     if meta is None:
+        found = ', '.join(sorted(os.listdir(out_dir))[:NAMED_FILES])
         raise OutputExistsError(
-            f'{out_dir} is not empty and does not hold a complete {layout.name} '
-            'set; choose an empty or new directory, or pass overwrite=True '
-            f'(--overwrite) to replace its {layout.name} folders'
+            f'{out_dir} is not empty (it holds {found}) and does not hold a '
+            f'complete {layout.name} set; choose an empty or new directory, or '
+            'pass overwrite=True (--overwrite) to replace the files an earlier '
+            f'{layout.name} run wrote there'
         )
     if meta.get('version') != layout.version:
         raise OutputExistsError(
@@ -182,7 +201,11 @@ def prepare_out_dir(
 
 
 def finish_generated_set(
-    out_dir: str, layout: GeneratedSetLayout, manifest: dict, meta_fields: dict
+    out_dir: str,
+    layout: GeneratedSetLayout,
+    manifest: dict,
+    meta_fields: dict,
+    written: WrittenFiles,
 ) -> dict:
     """Writes a generated set's manifest, then its meta file, last.
 
@@ -192,14 +215,19 @@ def finish_generated_set(
         manifest (dict): Per-split lists of image entries.
         meta_fields (dict): Meta data besides ``format`` and ``version``;
             must hold ``parameters`` and ``files_per_folder``.
+        written (WrittenFiles): The generator's journal, which gets both
+            files before they are written.
 
     Returns:
         dict: The meta data plus ``out_dir`` and ``generated=True``.
     """
-    write_json_atomically(osp.join(out_dir, layout.manifest_file), manifest, indent=1)
+    manifest_path = osp.join(out_dir, layout.manifest_file)
+    meta_path = osp.join(out_dir, layout.meta_file)
+    written.record([manifest_path, meta_path])
+    write_json_atomically(manifest_path, manifest, indent=1)
     meta = {'format': layout.data_format, 'version': layout.version, **meta_fields}
     # Written last: its presence marks the set as complete.
-    write_json_atomically(osp.join(out_dir, layout.meta_file), meta, indent=2)
+    write_json_atomically(meta_path, meta, indent=2)
     return {**meta, 'out_dir': out_dir, 'generated': True}
 
 
@@ -210,7 +238,7 @@ def generate_set(
     overwrite: bool,
     show_progress: bool,
     progress_steps: int,
-    write_images: Callable[[ProgressBar | None], dict],
+    write_images: Callable[[ProgressBar | None, ImageWriter], dict],
     meta_fields: dict,
 ) -> dict:
     """Generates a set, or finds an identical one already in ``out_dir``.
@@ -220,13 +248,15 @@ def generate_set(
         layout (GeneratedSetLayout): The kind of set.
         parameters (dict): The generator's parameters, recorded in the meta
             file and compared with an existing set's.
-        overwrite (bool): Replace the set's entries of a non-empty
+        overwrite (bool): Remove what an earlier run wrote into a non-empty
             ``out_dir`` instead of refusing (see :func:`prepare_out_dir`).
         show_progress (bool): Print a progress bar with elapsed time and ETA.
         progress_steps (int): Number of ``update`` calls ``write_images``
             makes on the progress bar.
         write_images (Callable): Writes every image given the progress bar
-            (or None) and returns the manifest, per-split lists of entries.
+            (or None) and an :data:`ImageWriter` (which it must use for
+            every file) and returns the manifest, per-split lists of
+            entries.
         meta_fields (dict): Meta data written after ``parameters`` (class
             names, image counts, ...); must hold ``num_train`` and
             ``num_test``, from which ``files_per_folder`` is derived.
@@ -234,12 +264,22 @@ def generate_set(
     Returns:
         dict: The meta file's content plus ``out_dir`` and ``generated``
         (False when an existing set was kept).
+
+    Raises:
+        OutputExistsError: See :func:`prepare_out_dir`.
     """
-    if prepare_out_dir(out_dir, parameters, overwrite, layout):
+    written = WrittenFiles(out_dir, layout.journal_file, layout.name)
+    if prepare_out_dir(out_dir, parameters, overwrite, layout, written):
         meta = read_generated_set_meta(out_dir, layout)
         return {**meta, 'out_dir': out_dir, 'generated': False}
+
+    def write_recorded_images(images: dict[str, np.ndarray]) -> None:
+        written.record(images)
+        for path, image in images.items():
+            write_image_atomically(path, image)
+
     progress = ProgressBar(progress_steps) if show_progress else None
-    manifest = write_images(progress)
+    manifest = write_images(progress, write_recorded_images)
     if progress:
         print()
     files_per_folder = layout.files_per_folder(
@@ -254,4 +294,5 @@ def generate_set(
             **meta_fields,
             'files_per_folder': files_per_folder,
         },
+        written,
     )

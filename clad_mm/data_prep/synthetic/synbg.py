@@ -28,6 +28,7 @@ Files are written exactly as in CLAD's release and the Background Challenge::
       test_set/fg_mask/val/<class>/<stem>.npy  H x W uint8 in {0, 1}
       synbg_manifest.json   per image: label, background label, box, donors
       synbg_meta.json       parameters and counts; written last
+      synbg_files.jsonl     every file written, recorded before it is written
 
 Every derived view is computed from the rendered original image, its mask
 and its bounding box in the same way as for the real data, so the views of
@@ -47,10 +48,14 @@ from mmengine.utils import ProgressBar
 from clad_mm.datasets.folder_layout import BG_CHALLENGE_SPLITS
 from clad_mm.datasets.transforms.foreground_paste import hard_paste
 from clad_mm.utils.errors import UserError
-from clad_mm.utils.fileio import write_image_atomically
 
 from ..masks.foreground_masks import fill_box_with_background_tiles, mask_bounding_box
-from .generated_set import GeneratedSetLayout, generate_set, read_generated_set_meta
+from .generated_set import (
+    GeneratedSetLayout,
+    ImageWriter,
+    generate_set,
+    read_generated_set_meta,
+)
 
 CLASSES = (
     '00_circle',
@@ -77,6 +82,7 @@ BACKGROUND_FAMILIES = (
 TRAIN_FOLDERS = ('original', 'fg_mask', 'fg_grabcut', 'only_bg_t')
 META_FILE = 'synbg_meta.json'
 MANIFEST_FILE = 'synbg_manifest.json'
+JOURNAL_FILE = 'synbg_files.jsonl'
 DEFAULT_BACKGROUND_CORRELATION = 0.8
 
 
@@ -86,6 +92,7 @@ SYNBG_LAYOUT = GeneratedSetLayout(
     version=1,
     meta_file=META_FILE,
     manifest_file=MANIFEST_FILE,
+    journal_file=JOURNAL_FILE,
     train_folders=TRAIN_FOLDERS,
     test_splits=BG_CHALLENGE_SPLITS,
 )
@@ -507,8 +514,10 @@ def generate_synbg(
         test_per_class (int): Test images per class (in every test split).
         seed (int): Seed of every random choice; the same seed gives
             byte-identical files.
-        overwrite (bool): Replace the SynBG folders of a non-empty
-            ``out_dir`` instead of refusing. Other files are left alone.
+        overwrite (bool): Remove the files an earlier run recorded in
+            ``synbg_files.jsonl`` and generate anew instead of refusing a
+            non-empty ``out_dir``. Other files are left alone; one inside
+            the set's folders stops the run (naming it).
         show_progress (bool): Print a progress bar with elapsed time and ETA.
         background_correlation (float): Probability that an image shows its
             own class's background family, in training and test ORIGINAL.
@@ -516,6 +525,13 @@ def generate_synbg(
     Returns:
         dict: ``synbg_meta.json``'s content plus ``out_dir`` and ``generated``
         (False when an existing set was kept).
+
+    Raises:
+        ValueError: If an argument is out of range.
+        OutputExistsError: If ``out_dir`` is a file; if it is not empty,
+            holds no complete set made with these parameters and
+            ``overwrite`` is False; or, with ``overwrite``, if the set's
+            folders hold files no earlier run recorded.
     """
     if image_size < 16:
         raise UserError(f'image_size must be at least 16 pixels, got {image_size}')
@@ -539,10 +555,10 @@ def generate_synbg(
     num_train = train_per_class * len(CLASSES)
     num_test = test_per_class * len(CLASSES)
 
-    def write_images(progress: ProgressBar | None) -> dict:
+    def write_images(progress: ProgressBar | None, write: ImageWriter) -> dict:
         return {
-            'train': _write_train_split(out_dir, parameters, progress),
-            'test': _write_test_splits(out_dir, parameters, progress),
+            'train': _write_train_split(out_dir, parameters, progress, write),
+            'test': _write_test_splits(out_dir, parameters, progress, write),
         }
 
     return generate_set(
@@ -578,7 +594,7 @@ def read_synbg_meta(out_dir: str) -> dict | None:
 
 
 def _write_train_split(
-    out_dir: str, parameters: dict, progress: ProgressBar | None
+    out_dir: str, parameters: dict, progress: ProgressBar | None, write: ImageWriter
 ) -> list:
     """Writes the four training folders; returns their manifest entries."""
     entries = []
@@ -598,9 +614,12 @@ def _write_train_split(
             'fg_grabcut': _blacken(sample.image, ~sample.mask),
             'only_bg_t': fill_box_with_background_tiles(sample.image, sample.box),
         }
-        for folder, view in views.items():
-            extension = '.png' if folder == 'fg_mask' else '.JPEG'
-            write_image_atomically(path[folder] + extension, view)
+        write(
+            {
+                path[folder] + ('.png' if folder == 'fg_mask' else '.JPEG'): view
+                for folder, view in views.items()
+            }
+        )
         entries.append(_manifest_entry(stem, sample))
         if progress:
             progress.update()
@@ -608,7 +627,7 @@ def _write_train_split(
 
 
 def _write_test_splits(
-    out_dir: str, parameters: dict, progress: ProgressBar | None
+    out_dir: str, parameters: dict, progress: ProgressBar | None, write: ImageWriter
 ) -> list:
     """Writes every test split and the test masks; returns manifest entries.
 
@@ -634,12 +653,14 @@ def _write_test_splits(
             'only_bg_t': tiled,
             'no_fg': _blacken(sample.image, sample.mask),
         }
-        for split, view in views.items():
-            write_image_atomically(osp.join(test_root, split, relative) + '.JPEG', view)
-        write_image_atomically(
-            osp.join(test_root, 'fg_mask', relative) + '.npy',
-            sample.mask.astype(np.uint8),
+        images = {
+            osp.join(test_root, split, relative) + '.JPEG': view
+            for split, view in views.items()
+        }
+        images[osp.join(test_root, 'fg_mask', relative) + '.npy'] = sample.mask.astype(
+            np.uint8
         )
+        write(images)
         stems.append(stem)
         samples.append(sample)
         tiled_backgrounds.append(tiled)
@@ -651,11 +672,15 @@ def _write_test_splits(
     for stem, sample, donors in zip(stems, samples, all_donors):
         entry = _manifest_entry(stem, sample)
         relative = osp.join('val', CLASSES[sample.label], stem)
+        write(
+            {
+                osp.join(test_root, split, relative) + '.JPEG': hard_paste(
+                    sample.image, sample.mask, tiled_backgrounds[donor]
+                )
+                for split, donor in donors.items()
+            }
+        )
         for split, donor in donors.items():
-            composite = hard_paste(sample.image, sample.mask, tiled_backgrounds[donor])
-            write_image_atomically(
-                osp.join(test_root, split, relative) + '.JPEG', composite
-            )
             entry[split] = {
                 'donor': stems[donor],
                 'donor_label': samples[donor].label,

@@ -45,6 +45,7 @@ layout, so that the existing datasets read them::
       test_set/fg_mask/val/<class>/<stem>.npy  H x W uint8 in {0, 1}
       synbg_texture_manifest.json  per image: label, texture label(s), box
       synbg_texture_meta.json      parameters and counts; written last
+      synbg_texture_files.jsonl    every file written, recorded first
 
 ``only_texture/train`` holds, for every training image and in that image's
 class folder, the full-frame texture its shape was cut from, so an original
@@ -64,9 +65,13 @@ from mmengine.utils import ProgressBar
 
 from clad_mm.datasets.transforms.foreground_paste import hard_paste
 from clad_mm.utils.errors import UserError
-from clad_mm.utils.fileio import write_image_atomically
 
-from .generated_set import GeneratedSetLayout, generate_set, read_generated_set_meta
+from .generated_set import (
+    GeneratedSetLayout,
+    ImageWriter,
+    generate_set,
+    read_generated_set_meta,
+)
 from .synbg import (
     BACKGROUND_FAMILIES,
     draw_correlated_label,
@@ -98,6 +103,7 @@ TRAIN_FOLDERS = ('original', 'fg_mask', 'only_texture')
 TEST_SPLITS = ('original', 'random_texture', 'outline', 'only_texture')
 META_FILE = 'synbg_texture_meta.json'
 MANIFEST_FILE = 'synbg_texture_manifest.json'
+JOURNAL_FILE = 'synbg_texture_files.jsonl'
 DEFAULT_TEXTURE_CORRELATION = 0.8
 SYNBG_TEXTURE_LAYOUT = GeneratedSetLayout(
     name='SynBG texture',
@@ -106,6 +112,7 @@ SYNBG_TEXTURE_LAYOUT = GeneratedSetLayout(
     version=2,
     meta_file=META_FILE,
     manifest_file=MANIFEST_FILE,
+    journal_file=JOURNAL_FILE,
     train_folders=TRAIN_FOLDERS,
     test_splits=TEST_SPLITS,
 )
@@ -309,8 +316,10 @@ def generate_synbg_texture(
             byte-identical files.
         texture_correlation (float): Probability that a shape is filled with
             its own class's texture family, in training and test ORIGINAL.
-        overwrite (bool): Replace the set's folders and files of a non-empty
-            ``out_dir`` instead of refusing. Other files are left alone.
+        overwrite (bool): Remove the files an earlier run recorded in
+            ``synbg_texture_files.jsonl`` and generate anew instead of
+            refusing a non-empty ``out_dir``. Other files are left alone;
+            one inside the set's folders stops the run (naming it).
         show_progress (bool): Print a progress bar with elapsed time and ETA.
 
     Returns:
@@ -319,9 +328,10 @@ def generate_synbg_texture(
 
     Raises:
         ValueError: If an argument is out of range.
-        FileExistsError: If ``out_dir`` is not empty and holds no complete
-            set made with these parameters, and ``overwrite`` is False.
-        OutputExistsError: If ``out_dir`` is a file.
+        OutputExistsError: If ``out_dir`` is a file; if it is not empty,
+            holds no complete set made with these parameters and
+            ``overwrite`` is False; or, with ``overwrite``, if the set's
+            folders hold files no earlier run recorded.
     """
     _validate_arguments(
         image_size, train_per_class, test_per_class, texture_correlation
@@ -336,10 +346,10 @@ def generate_synbg_texture(
     num_train = train_per_class * len(CLASSES)
     num_test = test_per_class * len(CLASSES)
 
-    def write_images(progress: ProgressBar | None) -> dict:
+    def write_images(progress: ProgressBar | None, write: ImageWriter) -> dict:
         return {
-            'train': _write_train_split(out_dir, parameters, progress),
-            'test': _write_test_splits(out_dir, parameters, progress),
+            'train': _write_train_split(out_dir, parameters, progress, write),
+            'test': _write_test_splits(out_dir, parameters, progress, write),
         }
 
     return generate_set(
@@ -377,7 +387,7 @@ def _manifest_entry(stem: str, shape: TexturedShape) -> dict:
 
 
 def _write_train_split(
-    out_dir: str, parameters: dict, progress: ProgressBar | None
+    out_dir: str, parameters: dict, progress: ProgressBar | None, write: ImageWriter
 ) -> list:
     """Writes the three training folders; returns their manifest entries."""
     entries = []
@@ -395,8 +405,12 @@ def _write_train_split(
             'fg_mask': shape.mask.astype(np.uint8) * 255,
             'only_texture': shape.texture,
         }
-        for folder, view in views.items():
-            write_image_atomically(osp.join(out_dir, folder, relative), view)
+        write(
+            {
+                osp.join(out_dir, folder, relative): view
+                for folder, view in views.items()
+            }
+        )
         entries.append(_manifest_entry(stem, shape))
         if progress:
             progress.update()
@@ -404,7 +418,7 @@ def _write_train_split(
 
 
 def _write_test_splits(
-    out_dir: str, parameters: dict, progress: ProgressBar | None
+    out_dir: str, parameters: dict, progress: ProgressBar | None, write: ImageWriter
 ) -> list:
     """Writes every test split and the test masks; returns manifest entries."""
     test_root = osp.join(out_dir, 'test_set')
@@ -426,12 +440,14 @@ def _write_test_splits(
             'only_texture': render_texture(label, image_size, rng),
         }
         relative = osp.join('val', CLASSES[label], stem)
-        for split, view in views.items():
-            write_image_atomically(osp.join(test_root, split, relative) + '.png', view)
-        write_image_atomically(
-            osp.join(test_root, 'fg_mask', relative) + '.npy',
-            shape.mask.astype(np.uint8),
+        images = {
+            osp.join(test_root, split, relative) + '.png': view
+            for split, view in views.items()
+        }
+        images[osp.join(test_root, 'fg_mask', relative) + '.npy'] = shape.mask.astype(
+            np.uint8
         )
+        write(images)
         entry = _manifest_entry(stem, shape)
         entry['random_texture'] = {'texture_label': conflict_label}
         entry['only_texture'] = {'texture_label': label}

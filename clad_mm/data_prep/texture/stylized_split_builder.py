@@ -64,6 +64,8 @@ from clad_mm.utils.fileio import (
     write_json_atomically,
 )
 
+from ..written_files import refuse_unlisted_files
+
 FORMAT = 'stylized_split'
 
 
@@ -281,7 +283,8 @@ def build_stylized_split(
 
     Raises:
         FileNotFoundError: If a folder, an image or a checkpoint is missing.
-        FileExistsError: If the output folder holds files of another tool.
+        OutputExistsError: If the output folder holds files of another tool
+            (naming them).
         ValueError: For bad arguments, an undecodable image (named) or
             settings differing from the manifest's.
     """
@@ -317,6 +320,14 @@ def build_stylized_split(
     out_dir = osp.join(root, out_split, subset)
     manifest_file = manifest_path(root, out_split, subset)
     _check_out_folder(manifest_file, out_dir, settings)
+    # A file of someone else's in the folder would be read as a sample.
+    refuse_unlisted_files(
+        out_dir,
+        ['.'],
+        {output_relative_path(path) for path in inputs},
+        'the stylized split builder',
+        f'they are not stylized images of {osp.join(root, split, subset)}',
+    )
     stylizer = AdaINStylizer(encoder_checkpoint, decoder_checkpoint, alpha).to(device)
 
     chosen = {path: styles[draw_style(path, len(styles), seed)] for path in inputs}

@@ -27,7 +27,7 @@ from clad_mm.data_prep.in9.sketch import (
     prepare_in9_sketch,
 )
 from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
-from clad_mm.utils.errors import UserError
+from clad_mm.utils.errors import OutputExistsError, UserError
 
 REPO = Path(__file__).resolve().parents[3]
 IN9_FOLDERS = (
@@ -212,3 +212,17 @@ def test_tool_prints_the_table(tmp_path, capsys):
     assert f'Report: {root}/sketch/{REPORT_FILE}' in out
     with pytest.raises(UserError, match='written with other settings.*size=16'):
         tool.main([str(sketch), str(root), '--synsets', str(synsets)])
+
+
+def test_a_user_file_planted_in_the_sketch_folder_survives_and_stops_a_resume(
+    tmp_path, sketch_dir
+):
+    test_root = tmp_path / 'root'
+    prepare_in9_sketch(str(sketch_dir), str(test_root), size=32, show_progress=False)
+    planted = test_root / 'sketch' / 'val' / '01_bird' / 'my_drawing.JPEG'
+    planted.write_bytes(b'user file')
+    with pytest.raises(OutputExistsError, match='val/01_bird/my_drawing.JPEG'):
+        prepare_in9_sketch(
+            str(sketch_dir), str(test_root), size=32, show_progress=False
+        )
+    assert planted.read_bytes() == b'user file'

@@ -12,6 +12,7 @@ import pytest
 
 from clad_mm.data_prep.synthetic.synbg import (
     CLASSES,
+    JOURNAL_FILE,
     MANIFEST_FILE,
     META_FILE,
     generate_synbg,
@@ -84,7 +85,7 @@ def _test_image(root, split, class_name, stem):
 
 def test_layout_has_every_folder_and_nine_classes(synbg_root):
     assert sorted(os.listdir(synbg_root)) == sorted(
-        [*EXPECTED_TRAIN_FOLDERS, 'test_set', META_FILE, MANIFEST_FILE]
+        [*EXPECTED_TRAIN_FOLDERS, 'test_set', META_FILE, MANIFEST_FILE, JOURNAL_FILE]
     )
     assert len(CLASSES) == 9
     assert all(name.startswith(f'{index:02d}_') for index, name in enumerate(CLASSES))

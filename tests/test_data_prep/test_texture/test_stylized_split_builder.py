@@ -27,7 +27,7 @@ from clad_mm.data_prep.texture.stylized_split_builder import (
 from clad_mm.datasets.bg_challenge_test_dataset import BGChallengeTestDataset
 from clad_mm.datasets.bg_challenge_train_dataset import BGChallengeTrainDataset
 from clad_mm.models.stylization.adain import AdaINStylizer
-from clad_mm.utils.errors import UserError
+from clad_mm.utils.errors import OutputExistsError, UserError
 
 REPO = Path(__file__).resolve().parents[3]
 # (class folder, stem, height, width): two sizes, one not a multiple of 8,
@@ -286,3 +286,15 @@ def test_tool_stylizes_a_training_subset(tmp_path, weights, style_dir, capsys):
     assert [dataset.get_data_info(i)['img_path'] for i in range(2)] == [
         f'{root}/stylized/train/00_cat/{stem}.JPEG' for stem in ('a0', 'a1')
     ]
+
+
+def test_a_user_file_planted_in_a_stylized_folder_survives_and_stops_a_resume(
+    tmp_path, weights, style_dir
+):
+    root = write_root(tmp_path / 'root')
+    build(root, weights, style_dir)
+    planted = root / 'stylized' / 'val' / '00_cat' / 'mine.JPEG'
+    planted.write_bytes(b'user file')
+    with pytest.raises(OutputExistsError, match='00_cat/mine.JPEG; they are not'):
+        build(root, weights, style_dir)
+    assert planted.read_bytes() == b'user file'
