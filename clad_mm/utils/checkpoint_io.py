@@ -235,4 +235,5 @@ def open_for_atomic_write(file, mode: str = 'r', *args, encoding=None, **kwargs)
     """
     if mode == 'w' and not args and not kwargs:
         return _AtomicTextFile(str(file), encoding or 'utf-8')
+    # direct-write: any other mode is the hook's own open, left as it was.
     return open(file, mode, *args, encoding=encoding, **kwargs)
