@@ -49,6 +49,7 @@ def plot_mixed_same_vs_rand(
     axes.set_xlabel('MIXED-SAME top-1 (%)')
     axes.set_ylabel('MIXED-RAND top-1 (%)')
     axes.set_title('Background reliance (below the line = BG-GAP)')
-    axes.legend(loc='lower right')
+    # Points sit on or below the identity line: the upper left stays empty.
+    axes.legend(loc='upper left')
     figure.tight_layout()
     return save_figure_atomically(figure, out_path, dpi=dpi)
