@@ -12,8 +12,7 @@ import sys
 import pytest
 import torch
 from mmengine.runner import CheckpointLoader
-
-from clad_mm.data_prep.synthetic.synbg import generate_synbg
+from tiny_data import make_tiny_synbg
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLAD_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_clad.py')
@@ -42,14 +41,7 @@ def free_port() -> int:
 def two_rank_run(tmp_path_factory):
     root = tmp_path_factory.mktemp('dist')
     data_root = str(root / 'synbg')
-    generate_synbg(
-        data_root,
-        image_size=32,
-        train_per_class=2,
-        test_per_class=2,
-        seed=4,
-        show_progress=False,
-    )
+    make_tiny_synbg(data_root, seed=4)
     config = root / 'clad_dump.py'
     config.write_text(DUMPING_CONFIG.format(base=CLAD_CONFIG, out_dir=str(root)))
     work_dir = str(root / 'work')

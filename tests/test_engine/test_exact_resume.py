@@ -16,8 +16,7 @@ import sys
 import pytest
 import torch
 from mmengine.runner import CheckpointLoader
-
-from clad_mm.data_prep.synthetic.synbg import generate_synbg
+from tiny_data import make_tiny_synbg
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLAD_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_clad.py')
@@ -90,14 +89,7 @@ def differing_entries(expected, actual):
 def straight_run(tmp_path_factory):
     root = tmp_path_factory.mktemp('exact_resume')
     data_root = str(root / 'synbg')
-    generate_synbg(
-        data_root,
-        image_size=32,
-        train_per_class=2,
-        test_per_class=2,
-        seed=3,
-        show_progress=False,
-    )
+    make_tiny_synbg(data_root, seed=3)
     work_dir = str(root / 'straight')
     train(data_root, work_dir, 2, STRAIGHT_WORKERS)
     return data_root, work_dir

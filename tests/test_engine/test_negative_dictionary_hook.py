@@ -10,9 +10,9 @@ from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS
+from tiny_data import make_tiny_synbg
 
 import clad_mm  # noqa: F401
-from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.engine.hooks import NegativeDictionaryHook
 from clad_mm.utils.errors import UserError
 
@@ -139,13 +139,7 @@ def clad_runner(data_root, work_dir, max_epochs, resume=False):
 
 def test_resume_restores_identical_queues(tmp_path):
     data_root = str(tmp_path / 'synbg')
-    generate_synbg(
-        data_root,
-        image_size=32,
-        train_per_class=2,
-        test_per_class=2,
-        show_progress=False,
-    )
+    make_tiny_synbg(data_root)
     first = clad_runner(data_root, tmp_path / 'work', max_epochs=1)
     first.train()
     trained = first.model.dictionary

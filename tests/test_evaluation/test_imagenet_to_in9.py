@@ -16,8 +16,8 @@ from mmengine.logging import MMLogger
 from mmpretrain.apis import get_model
 from mmpretrain.registry import MODELS
 from PIL import Image
+from tiny_data import make_tiny_synbg
 
-from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.datasets.categories import IMAGENET_TO_IN9_RANGES, IN9_CLASSES, UNMAPPED
 from clad_mm.evaluation.imagenet_to_in9 import (
     imagenet_to_in9,
@@ -235,14 +235,7 @@ def tiny_in1k(tmp_path_factory):
     """A tiny 1000-class ResNet config, its checkpoint and a tiny test set."""
     root = tmp_path_factory.mktemp('in1k')
     data_root = str(root / 'synbg')
-    generate_synbg(
-        data_root,
-        image_size=32,
-        train_per_class=2,
-        test_per_class=2,
-        seed=3,
-        show_progress=False,
-    )
+    make_tiny_synbg(data_root, seed=3)
     config = root / 'tiny_in1k.py'
     config.write_text(
         f'_base_ = [{CONFIG!r}]\n'

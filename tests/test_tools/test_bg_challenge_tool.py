@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from tiny_data import make_tiny_synbg
 
-from clad_mm.data_prep.synthetic.synbg import generate_synbg
 from clad_mm.utils.errors import UserError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -59,14 +59,7 @@ def save_random_checkpoint(path, centre_on_images=(), config=CONFIG, **model_opt
 @pytest.fixture(scope='module')
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp('bg_challenge_tool')
-    generate_synbg(
-        str(root / 'synbg'),
-        image_size=32,
-        train_per_class=2,
-        test_per_class=2,
-        seed=2,
-        show_progress=False,
-    )
+    make_tiny_synbg(str(root / 'synbg'), seed=2)
     test_root = str(root / 'synbg' / 'test_set')
     checkpoint = save_random_checkpoint(
         root / 'random.pth',

@@ -7,8 +7,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
-
-from clad_mm.data_prep.synthetic.synbg import generate_synbg
+from tiny_data import make_tiny_synbg
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINE_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_baseline.py')
@@ -71,13 +70,7 @@ def workspace(tmp_path_factory):
 
     root = tmp_path_factory.mktemp('checkpoint_errors')
     data_root = str(root / 'synbg')
-    generate_synbg(
-        data_root,
-        image_size=32,
-        train_per_class=2,
-        test_per_class=2,
-        show_progress=False,
-    )
+    make_tiny_synbg(data_root)
     config = tiny_config(root, 8, data_root)
     model = get_model(config)
     own = training_checkpoint(root / 'own.pth', model)

@@ -8,8 +8,9 @@ import shutil
 import pytest
 import torch
 from PIL import Image
+from tiny_data import make_tiny_synbg
 
-from clad_mm.data_prep.synthetic.synbg import CLASSES, generate_synbg
+from clad_mm.data_prep.synthetic.synbg import CLASSES
 from clad_mm.datasets.folder_layout import class_metainfo
 from clad_mm.utils.errors import OutputExistsError, UserError
 
@@ -58,14 +59,7 @@ def save_random_checkpoint(config, path, seed):
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp('saliency')
     data_root = root / 'synbg'
-    generate_synbg(
-        str(data_root),
-        image_size=32,
-        train_per_class=2,
-        test_per_class=2,
-        seed=2,
-        show_progress=False,
-    )
+    make_tiny_synbg(str(data_root), seed=2)
     split = data_root / 'test_set' / 'mixed_rand' / 'val'
     images = [
         str(next((split / folder).iterdir()))

@@ -7,9 +7,9 @@ import sys
 import pytest
 import torch
 from mmpretrain.registry import MODELS
+from tiny_data import make_tiny_synbg
 
 import clad_mm  # noqa: F401  (registers the components)
-from clad_mm.data_prep.synthetic.synbg import generate_synbg
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 IN1K_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet50_in1k_bgchallenge.py')
@@ -56,13 +56,7 @@ def tiny(tmp_path_factory):
     """A tiny SynBG test set, a tiny 1000-class config, a 9-class checkpoint."""
     root = tmp_path_factory.mktemp('errors')
     data_root = str(root / 'synbg')
-    generate_synbg(
-        data_root,
-        image_size=32,
-        train_per_class=2,
-        test_per_class=2,
-        show_progress=False,
-    )
+    make_tiny_synbg(data_root)
     config = root / 'tiny_in1k.py'
     config.write_text(
         f'_base_ = [{IN1K_CONFIG!r}]\n'
