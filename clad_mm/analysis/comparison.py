@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os.path as osp
+import statistics
 from collections.abc import Sequence
 
 from clad_mm.datasets.folder_layout import TEXTURE_SPLITS, order_splits
@@ -64,6 +65,54 @@ def load_result(path: str, name: str | None = None) -> dict:
     return dict(name=name, path=path, metrics=metrics)
 
 
+def average_runs(results: Sequence[dict]) -> list[dict]:
+    """Merges the results that share a name (runs of one model, e.g. seeds).
+
+    Args:
+        results (Sequence[dict]): Results as from :func:`load_result`.
+
+    Returns:
+        list[dict]: One result per name, in order of first appearance. A name
+        with one run is its result unchanged; a name with n > 1 runs has
+        ``metrics`` = the mean over runs, ``std`` = the sample standard
+        deviation (n − 1 in the denominator), ``runs`` = n, ``values`` = the
+        runs' values and ``path`` = their files.
+
+    Raises:
+        UserError: If the runs of one name do not hold the same splits.
+    """
+    groups: dict[str, list[dict]] = {}
+    for result in results:
+        groups.setdefault(result['name'], []).append(result)
+    averaged = []
+    for name, runs in groups.items():
+        if len(runs) == 1:
+            averaged.append(runs[0])
+            continue
+        splits = set(runs[0]['metrics'])
+        for run in runs[1:]:
+            if set(run['metrics']) != splits:
+                raise UserError(
+                    f'the runs named {name!r} hold different splits: '
+                    f'{runs[0]["path"]} has {sorted(splits)}, {run["path"]} has '
+                    f'{sorted(run["metrics"])}'
+                )
+        values = {
+            key: [run['metrics'][key] for run in runs] for key in runs[0]['metrics']
+        }
+        averaged.append(
+            dict(
+                name=name,
+                path=[run['path'] for run in runs],
+                runs=len(runs),
+                metrics={key: statistics.fmean(v) for key, v in values.items()},
+                std={key: statistics.stdev(v) for key, v in values.items()},
+                values=values,
+            )
+        )
+    return averaged
+
+
 def _present_keys(results: Sequence[dict]) -> set[str]:
     return set().union(*(result['metrics'] for result in results))
 
@@ -109,29 +158,55 @@ def comparison_columns(results: Sequence[dict], all_splits: bool = False) -> lis
     return columns
 
 
+def _cell(result: dict, key: str) -> str:
+    if key not in result['metrics']:
+        return '–'
+    if 'std' in result:
+        return f'{result["metrics"][key]:.2f} ± {result["std"][key]:.2f}'
+    return f'{result["metrics"][key]:.2f}'
+
+
 def format_comparison_markdown(results: Sequence[dict], columns: Sequence) -> str:
-    """One row per model, one column per split; '–' where a split is absent."""
+    """One row per model, one column per split; '–' where a split is absent.
+
+    Averaged results (:func:`average_runs`) show ``mean ± std`` and add a
+    ``runs`` column.
+    """
+    with_runs = any('runs' in result for result in results)
     lines = [
-        '| model | ' + ' | '.join(title for _, title in columns) + ' |',
-        '|---' * (len(columns) + 1) + '|',
+        '| model | '
+        + ('runs | ' if with_runs else '')
+        + ' | '.join(title for _, title in columns)
+        + ' |',
+        '|---' * (len(columns) + 1 + with_runs) + '|',
     ]
     for result in results:
-        cells = [
-            f'{result["metrics"][key]:.2f}' if key in result['metrics'] else '–'
-            for key, _ in columns
-        ]
+        cells = [_cell(result, key) for key, _ in columns]
+        if with_runs:
+            cells.insert(0, str(result.get('runs', 1)))
         lines.append(f'| {result["name"]} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
 def write_comparison_csv(results: Sequence[dict], columns: Sequence, path: str) -> str:
-    """Writes the report as CSV (empty cells where a split is absent)."""
+    """Writes the report as CSV (empty cells where a split is absent).
+
+    With averaged results (:func:`average_runs`) a ``runs`` column and a
+    ``<split>_std`` column after each split are added.
+    """
+    with_runs = any('runs' in result for result in results)
     text = io.StringIO(newline='')
     writer = csv.writer(text)
-    writer.writerow(['model'] + [key for key, _ in columns])
+    header = ['model'] + (['runs'] if with_runs else [])
+    for key, _ in columns:
+        header += [key, f'{key}_std'] if with_runs else [key]
+    writer.writerow(header)
     for result in results:
-        writer.writerow(
-            [result['name']] + [result['metrics'].get(key, '') for key, _ in columns]
-        )
+        row = [result['name']] + ([result.get('runs', 1)] if with_runs else [])
+        for key, _ in columns:
+            row.append(result['metrics'].get(key, ''))
+            if with_runs:
+                row.append(result.get('std', {}).get(key, ''))
+        writer.writerow(row)
     write_atomically(path, text.getvalue())
     return path

@@ -60,6 +60,57 @@ def _missing_resume_entries(loaded: dict) -> list[str]:
     return [entry for entry in RESUME_ENTRIES if entry not in present]
 
 
+def _pretrained_files(node, key: str):
+    """(config key, file) of each local ``Pretrained`` init_cfg under ``node``."""
+    if isinstance(node, (list, tuple)):
+        for index, item in enumerate(node):
+            yield from _pretrained_files(item, f'{key}[{index}]')
+        return
+    if not isinstance(node, dict):
+        return
+    init_cfgs = node.get('init_cfg')
+    for index, init in enumerate(
+        init_cfgs if isinstance(init_cfgs, (list, tuple)) else [init_cfgs]
+    ):
+        if isinstance(init, dict) and init.get('type') == 'Pretrained':
+            where = f'{key}.init_cfg' + (
+                f'[{index}]' if isinstance(init_cfgs, (list, tuple)) else ''
+            )
+            checkpoint = init.get('checkpoint')
+            if isinstance(checkpoint, str) and '://' not in checkpoint:
+                yield f'{where}.checkpoint', checkpoint
+    for name, value in node.items():
+        if name != 'init_cfg':
+            yield from _pretrained_files(value, f'{key}.{name}')
+
+
+def require_pretrained_files(cfg) -> None:
+    """Refuses a config whose ``Pretrained`` init_cfg names a missing file.
+
+    MMEngine reads these files only when training starts, and its error
+    names neither the config key nor how to get the file.
+
+    Args:
+        cfg (Config): The training config (its ``model``).
+
+    Raises:
+        MissingFileError: Naming the key, the file and how to provide it.
+    """
+    for key, checkpoint in _pretrained_files(cfg.get('model'), 'model'):
+        if osp.isfile(osp.expanduser(checkpoint)):
+            continue
+        hint = (
+            '; `make pretrained-weights` (tools/model_converters/'
+            'efficientnet_lite_to_mmpretrain.py) writes it'
+            if 'efficientnet_lite' in osp.basename(checkpoint)
+            else ''
+        )
+        raise MissingFileError(
+            f'{key} = {checkpoint!r}, the pretrained weights to start from, does '
+            f'not exist{hint}; or name another file with --cfg-options {key}=PATH'
+        )
+
+
 def check_checkpoints(runner, cfg) -> None:
     """Refuses a ``load_from`` or resume checkpoint that does not fit.
 
@@ -70,6 +121,10 @@ def check_checkpoints(runner, cfg) -> None:
       checkpoint to resume from, a warning says training starts afresh.
     * ``load_from`` alone: the checkpoint must hold the model's backbone,
       neck and head with their shapes (other tensors are ignored).
+
+    * Every local ``Pretrained`` init_cfg file must exist
+      (:func:`require_pretrained_files`): training reads it before it
+      resumes.
 
     Call it after the Runner is built and before ``runner.train()``.
 
@@ -83,6 +138,7 @@ def check_checkpoints(runner, cfg) -> None:
         UserError: Naming the checkpoint and what is missing or does not
             fit, or why the file cannot be read.
     """
+    require_pretrained_files(cfg)
     resume = bool(cfg.get('resume', False))
     checkpoint = _resume_checkpoint(runner, cfg) if resume else cfg.get('load_from')
     if checkpoint is None:

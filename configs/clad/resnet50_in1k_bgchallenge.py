@@ -7,11 +7,10 @@
 # (or a local copy of that file as CHECKPOINT).
 _base_ = [
     'mmpretrain::_base_/models/resnet50.py',
+    '../_base_/datasets/bgchallenge_in1k_test.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['clad_mm'], allow_failed_imports=False)
 
-test_root = 'data/bg_challenge'
 # tools/test.py replaces load_from with its CHECKPOINT argument.
 load_from = (
     'https://download.openmmlab.com/mmclassification/v0/resnet/'
@@ -26,27 +25,3 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     to_rgb=True,
 )
-
-# The release's images are already 224x224 crops, and the official
-# evaluation feeds them as they are (ToTensor only); ImageNet's
-# ResizeEdge(256) + CenterCrop(224) would cut off the objects' borders.
-# Pillow decodes the JPEGs, as torchvision does in the official code.
-test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'split')),
-]
-
-test_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    dataset=dict(
-        type='BGChallengeTestDataset',
-        data_root=test_root,
-        splits=None,
-        pipeline=test_pipeline,
-    ),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-)
-test_evaluator = dict(type='BGChallengeMetric', label_mapping='imagenet1k_to_in9')
-test_cfg = dict()

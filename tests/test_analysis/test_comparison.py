@@ -8,6 +8,7 @@ import cv2
 import pytest
 
 from clad_mm.analysis.comparison import (
+    average_runs,
     comparison_columns,
     format_comparison_markdown,
     load_result,
@@ -159,3 +160,61 @@ def test_compare_tool_rejects_wrong_number_of_names(tmp_path):
     done = _run_tool(baseline, '--names', 'a', 'b', '--out-dir', tmp_path / 'r')
     assert done.returncode != 0
     assert '--names has 2 names for 1 result files' in done.stderr
+
+
+def _seed_results(tmp_path):
+    # Three seeds of one config (named by its stem), one run of another.
+    runs = [
+        dict(original=90.0, mixed_same=80.0, mixed_rand=70.0, bg_gap=10.0),
+        dict(original=94.0, mixed_same=82.0, mixed_rand=76.0, bg_gap=6.0),
+        dict(original=95.0, mixed_same=84.0, mixed_rand=76.0, bg_gap=8.0),
+    ]
+    paths = [
+        _write_result(tmp_path / f'seed{i}/bg_challenge.json', 'clad.py', **run)
+        for i, run in enumerate(runs)
+    ]
+    other = _write_result(tmp_path / 'base/bg_challenge.json', 'base.py', **runs[0])
+    return paths, other
+
+
+def test_runs_of_one_name_average_to_mean_and_sample_std(tmp_path):
+    paths, other = _seed_results(tmp_path)
+    results = average_runs([load_result(str(p)) for p in [*paths, other]])
+    assert [r['name'] for r in results] == ['clad', 'base']
+    clad, base = results
+    # By hand: ORIGINAL 90, 94, 95: mean 93, deviations -3, 1, 2, sum of
+    # squares 14, sample variance 14 / 2 = 7; MIXED-RAND 70, 76, 76: mean 74,
+    # sum of squares 16 + 4 + 4 = 24, variance 12; BG-GAP 10, 6, 8: mean 8, variance 4.
+    assert clad['runs'] == 3
+    assert clad['metrics']['original'] == pytest.approx(93.0)
+    assert clad['std']['original'] == pytest.approx(7**0.5)
+    assert clad['metrics']['mixed_rand'] == pytest.approx(74.0)
+    assert clad['std']['mixed_rand'] == pytest.approx(12**0.5)
+    assert clad['std']['bg_gap'] == pytest.approx(2.0)
+    assert clad['values']['original'] == [90.0, 94.0, 95.0]
+    assert 'std' not in base and 'runs' not in base
+    rows = _table_rows(format_comparison_markdown(results, comparison_columns(results)))
+    assert rows[0]['runs'] == '3' and rows[0]['ORIGINAL'] == '93.00 ± 2.65'
+    assert rows[1]['runs'] == '1' and rows[1]['ORIGINAL'] == '90.00'
+
+
+def test_runs_of_one_name_must_hold_the_same_splits(tmp_path):
+    paths, _ = _seed_results(tmp_path)
+    fewer = _write_result(tmp_path / 'seed3/bg_challenge.json', 'clad.py', original=1.0)
+    with pytest.raises(ValueError, match='seed3'):
+        average_runs([load_result(str(p)) for p in [*paths, fewer]])
+
+
+def test_compare_tool_averages_runs_only_when_asked(tmp_path):
+    paths, other = _seed_results(tmp_path)
+    refused = _run_tool(*paths, other, '--out-dir', tmp_path / 'r1')
+    assert refused.returncode == 1 and 'Traceback' not in refused.stderr
+    assert "named 'clad'" in refused.stderr and '--average-runs' in refused.stderr
+    done = _run_tool(*paths, other, '--average-runs', '--out-dir', tmp_path / 'r2')
+    assert done.returncode == 0, done.stderr
+    assert '| clad | 3 | 93.00 ± 2.65 |' in done.stdout
+    with open(tmp_path / 'r2/comparison.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert float(rows[0]['original_std']) == pytest.approx(7**0.5)
+    saved = json.loads((tmp_path / 'r2/comparison.json').read_text())
+    assert saved[0]['values']['bg_gap'] == [10.0, 6.0, 8.0]

@@ -185,3 +185,47 @@ def test_auto_resume_follows_last_checkpoint(runner, tmp_path):
     torch.save(runner.model.state_dict(), work_dir / 'epoch_3.pth')
     with pytest.raises(UserError, match='Cannot resume from .*epoch_3.pth: it lacks'):
         check_checkpoints(runner_in_work_dir, cfg)
+
+
+def test_a_missing_pretrained_backbone_file_names_the_key_and_the_remedy(tmp_path):
+    from clad_mm.apis.checkpoint_checks import require_pretrained_files
+
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/clad/efficientnet_lite0_synbg_clad.py')
+    )
+    cfg.model.backbone.init_cfg.checkpoint = str(
+        tmp_path / 'efficientnet_lite0_in1k.pth'
+    )
+    with pytest.raises(MissingFileError) as raised:
+        require_pretrained_files(cfg)
+    message = str(raised.value)
+    assert 'model.backbone.init_cfg.checkpoint' in message
+    assert (
+        'efficientnet_lite0_in1k.pth' in message
+        and 'make pretrained-weights' in message
+    )
+    (tmp_path / 'efficientnet_lite0_in1k.pth').write_bytes(b'')
+    require_pretrained_files(cfg)  # exists: reading it is MMEngine's part
+
+
+def test_pretrained_files_in_init_cfg_lists_and_necks_are_checked_urls_are_not(
+    tmp_path,
+):
+    from clad_mm.apis.checkpoint_checks import require_pretrained_files
+
+    url = dict(type='Pretrained', checkpoint='https://example.org/w.pth')
+    missing = dict(type='Pretrained', checkpoint=str(tmp_path / 'neck.pth'))
+    cfg = Config(
+        dict(
+            model=dict(
+                backbone=dict(init_cfg=url),
+                neck=dict(init_cfg=[dict(type='Constant', val=0), missing]),
+            )
+        )
+    )
+    with pytest.raises(
+        MissingFileError, match=r'model\.neck\.init_cfg\[1\]\.checkpoint'
+    ):
+        require_pretrained_files(cfg)
+    cfg.model.neck.init_cfg = [dict(type='Constant', val=0)]
+    require_pretrained_files(cfg)

@@ -27,8 +27,8 @@ def test_configs_are_found():
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.basename(p))
 def test_config_builds_its_classifier(path):
-    # Configs named *_in1k_* evaluate ImageNet-1k models; all others are IN-9 / SynBG.
-    num_classes = 1000 if '_in1k_' in osp.basename(path) else 9
+    # Configs named *_in1k* are ImageNet-1k models; all others are IN-9 / SynBG.
+    num_classes = 1000 if '_in1k' in osp.basename(path) else 9
     cfg = Config.fromfile(path)
     assert cfg.custom_imports == dict(imports=['clad_mm'], allow_failed_imports=False)
     model = MODELS.build(cfg.model)
@@ -56,9 +56,13 @@ def test_data_roots_are_relative_and_overridable(path, train_root, test_root):
     assert cfg.test_dataloader.dataset.data_root == '/elsewhere'
 
 
-def test_in9_baseline_follows_the_paper_recipe():
-    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/clad/resnet50_in9_baseline.py'))
-    assert cfg.model.backbone.depth == 50
+@pytest.mark.parametrize(
+    'name', ['resnet50_in9_baseline.py', 'efficientnet_lite0_in9_baseline.py']
+)
+def test_in9_baseline_follows_the_paper_recipe(name):
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/clad', name))
+    if name.startswith('resnet50'):
+        assert cfg.model.backbone.depth == 50
     assert cfg.model.backbone.init_cfg.type == 'Pretrained'
     assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-3, weight_decay=0)
     assert cfg.param_scheduler.milestones == [20]
@@ -69,8 +73,20 @@ def test_in9_baseline_follows_the_paper_recipe():
 
 IN9_CONFIGS = [path for path in CONFIGS if '_in9_' in osp.basename(path)]
 SYNBG_CONFIGS = [path for path in CONFIGS if '_synbg' in osp.basename(path)]
-#: Configs whose test sets are the Background Challenge's 224 px images.
-CONFIGS_224 = [path for path in CONFIGS if path not in SYNBG_CONFIGS]
+#: Configs whose test sets are the Background Challenge's 224 px images (the
+#: plain ImageNet-1k model of configs/efficientnet_lite/ resizes and crops).
+CONFIGS_224 = [
+    path
+    for path in CONFIGS
+    if path not in SYNBG_CONFIGS and osp.basename(path) != 'efficientnet_lite0_in1k.py'
+]
+#: Configs that fine-tune the ImageNet-1k EfficientNet-Lite0.
+LITE0_TRAINING_CONFIGS = [
+    path
+    for path in CONFIGS
+    if osp.basename(path).startswith('efficientnet_lite0_')
+    and ('_synbg_' in path or '_in9_' in path)
+]
 #: CLAD's training augmentation on ImageNet-9.
 PAPER_AUGMENTATION = [
     dict(type='RandomResizedCrop', scale=224),
@@ -108,11 +124,25 @@ def _train_augmentations(pipeline):
             assert transform['num_views'] == 2 and len(transform['transforms']) == 1
             views += [transform['transforms'][0]] * 2
     if not views:
-        loaded = [
-            t for t in pipeline if t['type'] not in ('LoadImageFromFile', 'PackInputs')
-        ]
+        # One view; a KeyMapper's transforms augment another key (Base (MR)
+        # on SynBG: the composite).
+        loaded = []
+        for transform in pipeline:
+            if transform['type'] == 'KeyMapper':
+                loaded += transform['transforms']
+            elif transform['type'] not in NOT_AUGMENTATIONS:
+                loaded.append(transform)
         views = [loaded]
     return views
+
+
+#: Transforms of a one-view training pipeline that load or composite.
+NOT_AUGMENTATIONS = (
+    'LoadImageFromFile',
+    'LoadForegroundMask',
+    'BackgroundSwap',
+    'PackInputs',
+)
 
 
 @pytest.mark.parametrize('path', IN9_CONFIGS, ids=lambda p: osp.basename(p))
@@ -133,15 +163,19 @@ def test_synbg_training_only_flips(path):
 
 
 @pytest.mark.parametrize(
-    'name',
+    'name, feat_dim',
     [
-        'clad/resnet50_in9_clad.py',
-        'clad/resnet50_in9_clad_plus.py',
-        's_clad/resnet50_in9_sclad.py',
-        's_clad/resnet50_in9_sclad_plus.py',
+        ('clad/resnet50_in9_clad.py', 2048),
+        ('clad/resnet50_in9_clad_plus.py', 2048),
+        ('s_clad/resnet50_in9_sclad.py', 2048),
+        ('s_clad/resnet50_in9_sclad_plus.py', 2048),
+        ('clad/efficientnet_lite0_in9_clad.py', 1280),
+        ('clad/efficientnet_lite0_in9_clad_plus.py', 1280),
+        ('clad/efficientnet_lite0_synbg_clad.py', 1280),
+        ('clad/efficientnet_lite0_synbg_clad_plus.py', 1280),
     ],
 )
-def test_in9_clad_configs_follow_the_papers_contrastive_recipe(name):
+def test_in9_clad_configs_follow_the_papers_contrastive_recipe(name, feat_dim):
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', name))
     assert cfg.model.type == 'CLADClassifier'
     assert cfg.model.contrastive_head.loss_weight == 1.0  # λ
@@ -150,9 +184,51 @@ def test_in9_clad_configs_follow_the_papers_contrastive_recipe(name):
     assert cfg.model.dictionary.num_keys == 9
     assert cfg.model.get('enqueue_before_loss', True) is True
     model = MODELS.build(cfg.model)
-    # The negatives are features of the head's input, ResNet-50's 2048.
-    assert model.dictionary.feat_dim == model.head.in_channels == 2048
+    # The negatives are features of the head's input (ResNet-50: 2048,
+    # EfficientNet-Lite0: 1280).
+    assert model.dictionary.feat_dim == model.head.in_channels == feat_dim
     assert model.with_pos_loss is name.endswith('_plus.py')
+
+
+def test_lite0_configs_are_found():
+    names = {osp.basename(path) for path in LITE0_TRAINING_CONFIGS}
+    assert {
+        f'efficientnet_lite0_{data}_{method}.py'
+        for data in ('synbg', 'in9')
+        for method in ('baseline', 'clad', 'clad_plus', 'mr')
+    } <= names
+
+
+@pytest.mark.parametrize('path', LITE0_TRAINING_CONFIGS, ids=lambda p: osp.basename(p))
+def test_lite0_configs_start_from_the_converted_imagenet_backbone(path):
+    cfg = Config.fromfile(path)
+    assert cfg.model.backbone.type == 'TIMMBackbone'
+    assert cfg.model.backbone.model_name == 'tf_efficientnet_lite0'  # "same" padding
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained',
+        checkpoint='checkpoints/efficientnet_lite0_in1k.pth',
+        prefix='backbone.',
+    )
+    # EfficientNet-Lite's own statistics, in RGB order, and the data set's classes.
+    assert cfg.data_preprocessor == dict(
+        num_classes=9, mean=[127.0] * 3, std=[128.0] * 3, to_rgb=True
+    )
+    assert cfg.model.head.num_classes == 9
+
+
+def test_swap_control_is_clad_plus_without_the_contrastive_term():
+    control = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/clad/efficientnet_lite0_synbg_swap_control.py')
+    )
+    clad_plus = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/clad/efficientnet_lite0_synbg_clad_plus.py')
+    )
+    assert control.model.contrastive_head.loss_weight == 0.0
+    control.model.contrastive_head.loss_weight = (
+        clad_plus.model.contrastive_head.loss_weight
+    )
+    assert control.model == clad_plus.model
+    assert control.train_dataloader == clad_plus.train_dataloader
 
 
 README_CONVNEXT_SNIPPET = """

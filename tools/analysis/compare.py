@@ -17,6 +17,11 @@ Example::
         work_dirs/baseline/test/*/bg_challenge.json \
         work_dirs/clad/test/*/bg_challenge.json \
         --names Baseline CLAD --out-dir work_dirs/comparison
+
+With ``--average-runs``, results that share a name (given by ``--names`` or
+taken from their config) are runs of one model, e.g. over seeds: one row
+each, ``mean ± std`` (sample standard deviation) and the number of runs;
+the plots show the means. Without it, two results of one name are refused.
 """
 
 import argparse
@@ -25,6 +30,7 @@ import os.path as osp
 import sys
 
 from clad_mm.analysis.comparison import (
+    average_runs,
     comparison_columns,
     format_comparison_markdown,
     has_background_results,
@@ -37,6 +43,7 @@ from clad_mm.analysis.shape_bias import (
     shape_bias_records,
     texture_splits_present,
 )
+from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import write_atomically, write_json_atomically
 from clad_mm.visualization.mixed_scatter_plot import plot_mixed_same_vs_rand
 from clad_mm.visualization.shape_bias_plot import plot_shape_bias
@@ -68,6 +75,11 @@ def parse_args():
         action='store_true',
         help="every split present, not only the paper's Table 2 columns",
     )
+    parser.add_argument(
+        '--average-runs',
+        action='store_true',
+        help='results of one name are runs of one model (seeds): report mean ± std',
+    )
     add_overwrite_argument(parser, 'the report files of an earlier run in --out-dir')
     args = parser.parse_args()
     if args.names is not None and len(args.names) != len(args.results):
@@ -84,6 +96,18 @@ def main():
     args = parse_args()
     names = args.names or [None] * len(args.results)
     results = [load_result(p, n) for p, n in zip(args.results, names, strict=True)]
+    if args.average_runs:
+        results = average_runs(results)
+    else:
+        seen = {}
+        for result in results:
+            if result['name'] in seen:
+                raise UserError(
+                    f'{seen[result["name"]]} and {result["path"]} are both named '
+                    f'{result["name"]!r}: give --names, or --average-runs to '
+                    'report runs of one model (seeds) as mean ± std'
+                )
+            seen[result['name']] = result['path']
     os.makedirs(args.out_dir, exist_ok=True)
     paths = dict(zip(OUTPUT_NAMES, (osp.join(args.out_dir, n) for n in OUTPUT_NAMES)))
     # Outputs of an earlier run that this one does not write would be stale.

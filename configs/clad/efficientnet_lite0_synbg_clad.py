@@ -1,0 +1,33 @@
+# CLAD (BMVC 2022) on SynBG from ImageNet features: the pretrained
+# EfficientNet-Lite0 baseline plus λ·InfoNCE against a per-background-class
+# negative dictionary with the paper's settings for a pretrained backbone:
+# λ = 1, τ = 0.2, N = 32, cosine similarity on the pooled 1280-d feature
+# (the head's input).
+_base_ = ['./efficientnet_lite0_synbg_baseline.py']
+
+# BackgroundSwap draws the backgrounds from the dataset's own only_bg_t/train
+# (it follows an overridden train_dataloader.dataset.data_root).
+clad_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadForegroundMask'),
+    dict(type='BackgroundSwap'),
+    dict(
+        type='TwoViewPipeline',
+        anchor_pipeline=[dict(type='RandomFlip', prob=0.5, direction='horizontal')],
+    ),
+    dict(type='PackInputs', algorithm_keys=('pos_bg_label',)),
+]
+train_dataloader = dict(dataset=dict(pipeline=clad_train_pipeline))
+
+model = dict(
+    type='CLADClassifier',
+    contrastive_head=dict(type='InfoNCEHead', temperature=0.2, loss_weight=1.0),
+    # feat_dim follows head.in_channels (1280).
+    dictionary=dict(type='NegativeDictionary', num_keys=9, queue_size=32),
+    with_pos_loss=False,
+)
+
+custom_hooks = [
+    dict(type='DeterministicRandomStateHook'),  # as in the schedule base
+    dict(type='NegativeDictionaryHook', interval=10),
+]
