@@ -4,16 +4,8 @@
 # background class, as the paper's ResNet-50 config (resnet50_in9_clad.py).
 _base_ = ['./efficientnet_lite0_in9_baseline.py']
 
-# Positives are pasted at the loaded 224 px, then anchor and positive get
-# their own crop, flip and colour jitter (the base's train_augmentation).
-clad_train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadForegroundMask'),
-    dict(type='BackgroundSwap'),
-    dict(type='TwoViewPipeline', anchor_pipeline={{_base_.train_augmentation}}),
-    dict(type='PackInputs', algorithm_keys=('pos_bg_label',)),
-]
-train_dataloader = dict(dataset=dict(pipeline=clad_train_pipeline))
+# Background-swapped positives: the dataset base's CLAD pipeline.
+train_dataloader = dict(dataset=dict(pipeline={{_base_.clad_train_pipeline}}))
 
 model = dict(
     type='CLADClassifier',

@@ -5,19 +5,8 @@
 # 20.5 with λ = 0.5 and 24.9 with λ = 1, baseline 48.9 (README, "Seeds").
 _base_ = ['./resnet18_synbg_baseline.py']
 
-# BackgroundSwap draws the backgrounds from the dataset's own only_bg_t/train
-# (it follows an overridden train_dataloader.dataset.data_root).
-clad_train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadForegroundMask'),
-    dict(type='BackgroundSwap'),
-    dict(
-        type='TwoViewPipeline',
-        anchor_pipeline=[dict(type='RandomFlip', prob=0.5, direction='horizontal')],
-    ),
-    dict(type='PackInputs', algorithm_keys=('pos_bg_label',)),
-]
-train_dataloader = dict(dataset=dict(pipeline=clad_train_pipeline))
+# Background-swapped positives: the dataset base's CLAD pipeline.
+train_dataloader = dict(dataset=dict(pipeline={{_base_.clad_train_pipeline}}))
 
 model = dict(
     type='CLADClassifier',

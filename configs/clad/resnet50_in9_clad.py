@@ -5,20 +5,8 @@
 # Paper: ORIGINAL 95.9, MIXED-RAND 87.5, BG-GAP 2.6.
 _base_ = ['./resnet50_in9_baseline.py']
 
-# BackgroundSwap draws the backgrounds from the dataset's own only_bg_t/train
-# (it follows an overridden train_dataloader.dataset.data_root). The dataset
-# finds the foregrounds itself: fg_mask/train (binary masks) if present, else
-# fg_grabcut/train (objects on black, as in CLAD's zip). Positives are pasted
-# at the loaded 224 px, then anchor and positive get their own crop, flip and
-# colour jitter (the base's train_augmentation).
-clad_train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadForegroundMask'),
-    dict(type='BackgroundSwap'),
-    dict(type='TwoViewPipeline', anchor_pipeline={{_base_.train_augmentation}}),
-    dict(type='PackInputs', algorithm_keys=('pos_bg_label',)),
-]
-train_dataloader = dict(dataset=dict(pipeline=clad_train_pipeline))
+# Background-swapped positives: the dataset base's CLAD pipeline.
+train_dataloader = dict(dataset=dict(pipeline={{_base_.clad_train_pipeline}}))
 
 model = dict(
     type='CLADClassifier',

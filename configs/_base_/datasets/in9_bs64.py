@@ -31,6 +31,21 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 
+# CLAD's training pipeline (the configs/clad/*_in9_clad*.py set it):
+# BackgroundSwap draws the backgrounds from the dataset's own only_bg_t/train
+# (it follows an overridden train_dataloader.dataset.data_root); the dataset
+# finds the foregrounds itself: fg_mask/train (binary masks) if present, else
+# fg_grabcut/train (objects on black, as in CLAD's zip). Positives are pasted
+# at the loaded 224 px, then anchor and positive get their own crop, flip and
+# colour jitter.
+clad_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadForegroundMask'),
+    dict(type='BackgroundSwap'),
+    dict(type='TwoViewPipeline', anchor_pipeline=train_augmentation),
+    dict(type='PackInputs', algorithm_keys=('pos_bg_label',)),
+]
+
 # Every IN-9 image (CLAD's val folders and the official test release) is
 # 224x224 already, and the official evaluation feeds them as they are:
 # no resize, no crop (ImageNet's ResizeEdge(256) + CenterCrop(224) would cut

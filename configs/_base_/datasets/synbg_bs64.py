@@ -19,6 +19,22 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 
+# CLAD's training pipeline (the configs/clad/*_synbg_clad*.py set it):
+# BackgroundSwap pastes the foreground on another class's ONLY-BG-T from the
+# dataset's own only_bg_t/train (it follows an overridden
+# train_dataloader.dataset.data_root); anchor and positive are then flipped
+# independently.
+clad_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadForegroundMask'),
+    dict(type='BackgroundSwap'),
+    dict(
+        type='TwoViewPipeline',
+        anchor_pipeline=[dict(type='RandomFlip', prob=0.5, direction='horizontal')],
+    ),
+    dict(type='PackInputs', algorithm_keys=('pos_bg_label',)),
+]
+
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'split')),
