@@ -8,6 +8,7 @@ photographs that ship inside scikit-image as their known ImageNet classes.
 
 import importlib.resources
 import os.path as osp
+import shutil
 
 import pytest
 import torch
@@ -227,3 +228,31 @@ def test_feature_extractor_gives_pooled_imagenet_features(converted_checkpoint):
     with torch.no_grad():
         assert head.fc(espresso[None]).argmax().item() == ESPRESSO
         assert head.fc(cat[None]).argmax().item() in DOMESTIC_CATS
+
+
+def test_in1k_config_validates_an_imagenet_val_layout_with_tools_test(
+    converted_checkpoint, run_cli, tmp_path
+):
+    # MMPretrain's ImageNet layout: meta/val.txt ("<file> <class index>") and val/.
+    root = tmp_path / 'imagenet'
+    (root / 'meta').mkdir(parents=True)
+    (root / 'val').mkdir()
+    labels = {'chelsea.png': 281, 'coffee.png': ESPRESSO}  # a tabby; an espresso
+    for name in labels:
+        shutil.copy(photo(name), root / 'val' / name)
+    (root / 'meta/val.txt').write_text(
+        ''.join(f'{name} {label}\n' for name, label in labels.items())
+    )
+    result = run_cli(
+        'test.py',
+        IN1K_CONFIG,
+        converted_checkpoint,
+        '--work-dir',
+        tmp_path / 'work',
+        '--cfg-options',
+        f'test_dataloader.dataset.data_root={root}',
+        'test_dataloader.num_workers=0',
+        subprocess_run=True,
+    )
+    assert result.status == 0, result.stderr[-3000:]
+    assert 'accuracy/top5: 100.0000' in result.stdout + result.stderr
