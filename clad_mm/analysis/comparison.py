@@ -36,7 +36,8 @@ def load_result(path: str, name: str | None = None) -> dict:
             stem of the config recorded in the file, else the file's folder.
 
     Returns:
-        dict: ``{'name': str, 'path': str, 'metrics': {split or 'bg_gap': value}}``.
+        dict: ``{'name': str, 'path': str, 'metrics': {split or 'bg_gap': value},
+        'named_by': 'caller' | 'config' | 'folder'}``.
     """
     if not osp.isfile(path):
         raise MissingFileError(f'result file {path!r} does not exist')
@@ -55,14 +56,14 @@ def load_result(path: str, name: str | None = None) -> dict:
             f'{path!r} has no "{METRIC_PREFIX}<split>" accuracies; expected the '
             'bg_challenge.json that tools/test.py writes'
         )
+    named_by = 'caller'
     if name is None:
         config = content.get('config')
-        name = (
-            osp.splitext(osp.basename(config))[0]
-            if config
-            else osp.basename(osp.dirname(osp.abspath(path)))
-        )
-    return dict(name=name, path=path, metrics=metrics)
+        if config:
+            name, named_by = osp.splitext(osp.basename(config))[0], 'config'
+        else:
+            name, named_by = osp.basename(osp.dirname(osp.abspath(path))), 'folder'
+    return dict(name=name, path=path, metrics=metrics, named_by=named_by)
 
 
 def average_runs(results: Sequence[dict]) -> list[dict]:
@@ -79,10 +80,20 @@ def average_runs(results: Sequence[dict]) -> list[dict]:
         runs' values and ``path`` = their files.
 
     Raises:
-        UserError: If the runs of one name do not hold the same splits.
+        UserError: If the runs of one name do not hold the same splits, or a
+            result's name is only its folder's (a ``--out`` metrics file
+            records no config): folders such as ``test/`` would merge
+            different models.
     """
     groups: dict[str, list[dict]] = {}
     for result in results:
+        if result.get('named_by') == 'folder':
+            raise UserError(
+                f'{result["path"]} records no config, so its name '
+                f"{result['name']!r} is only its folder's; to average runs, name "
+                'every result (--names, one per file) or use the bg_challenge.json '
+                "of the test run's folder, which records its config"
+            )
         groups.setdefault(result['name'], []).append(result)
     averaged = []
     for name, runs in groups.items():

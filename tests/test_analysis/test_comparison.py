@@ -218,3 +218,18 @@ def test_compare_tool_averages_runs_only_when_asked(tmp_path):
     assert float(rows[0]['original_std']) == pytest.approx(7**0.5)
     saved = json.loads((tmp_path / 'r2/comparison.json').read_text())
     assert saved[0]['values']['bg_gap'] == [10.0, 6.0, 8.0]
+
+
+def test_averaging_refuses_results_named_only_by_their_folder(tmp_path):
+    # tools/test.py --out FILE --out-item metrics records no config: two
+    # models tested into test/ folders would both be named 'test'.
+    for model in ('base', 'clad'):
+        path = tmp_path / model / 'test' / 'bg_challenge.json'
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({'bg_challenge/original': 90.0}))
+    results = [load_result(str(p)) for p in sorted(tmp_path.glob('*/test/*.json'))]
+    assert [r['name'] for r in results] == ['test', 'test']
+    with pytest.raises(ValueError, match=r'records no config.*--names'):
+        average_runs(results)
+    named = [load_result(str(r['path']), name) for r, name in zip(results, 'ab')]
+    assert [r['name'] for r in average_runs(named)] == ['a', 'b']
