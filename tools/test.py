@@ -3,7 +3,10 @@
 The arguments are MMPretrain's ``tools/test.py`` ones. On a Background
 Challenge test config (``BGChallengeMetric``) every split of the test root is
 evaluated in one run; the per-split table and BG-GAP are printed and written
-as JSON and as a bar chart (PNG) beside the run's log. ``--out FILE`` never
+as JSON and as a bar chart (PNG) beside the run's log. On a retrieval config
+(``DMLRetrievalMetric``) the clean and background-replaced MAP@R, P@1,
+R-Precision and Recall@K are printed as a table and written as
+``retrieval.json`` beside the log. ``--out FILE`` never
 replaces an existing file unless ``--overwrite`` is given, and is checked
 before anything is built; every result file is written atomically. A
 checkpoint whose tensors do not fit the config's model (e.g. another number
@@ -42,6 +45,7 @@ from tool_utils import (
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.apis import read_checkpoint, require_checkpoint_fits
 from clad_mm.evaluation import format_split_table
+from clad_mm.evaluation.metrics import format_retrieval_table
 from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import write_atomically, write_json_atomically
 from clad_mm.visualization import plot_split_accuracies
@@ -251,6 +255,15 @@ def main():
         )
         print(format_split_table(metrics))
         print(f'Results written to {results_path} and {plot_path}')
+    if runner.rank == 0 and any(k.startswith('retrieval/') for k in metrics):
+        results_path = osp.join(runner.log_dir, 'retrieval.json')
+        write_json_atomically(
+            results_path,
+            dict(config=args.config, checkpoint=args.checkpoint, **metrics),
+            indent=2,
+        )
+        print(format_retrieval_table(metrics))
+        print(f'Results written to {results_path}')
 
 
 if __name__ == '__main__':

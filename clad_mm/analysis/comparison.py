@@ -1,7 +1,10 @@
-"""Comparison of Background Challenge results across models (CLAD Table 2).
+"""Comparison of test results across models: CLAD's Table 2, BGAugment's Table 1.
 
-The texture-bias splits (:data:`TEXTURE_SPLITS`) that the same result files
-may hold are left to :mod:`clad_mm.analysis.shape_bias` (Table 7).
+A result file is a ``bg_challenge.json`` (per-split accuracies, BG-GAP) or a
+``retrieval.json`` (MAP@R, P@1, R-Precision on the clean and the
+background-replaced test set), both written by ``tools/test.py``; the
+texture-bias splits (:data:`TEXTURE_SPLITS`) that the former may hold are
+left to :mod:`clad_mm.analysis.shape_bias` (Table 7).
 """
 
 import csv
@@ -16,6 +19,9 @@ from clad_mm.utils.errors import MissingFileError, UserError
 from clad_mm.utils.fileio import write_atomically
 
 METRIC_PREFIX = 'bg_challenge/'
+RETRIEVAL_PREFIX = 'retrieval/'
+#: The metric prefix of each kind of result file.
+RESULT_PREFIXES = {'bg_challenge': METRIC_PREFIX, 'retrieval': RETRIEVAL_PREFIX}
 # The columns of CLAD's Table 2; '↓' marks columns where lower is better.
 PAPER_COLUMNS = (
     ('original', 'ORIGINAL'),
@@ -25,10 +31,20 @@ PAPER_COLUMNS = (
     ('only_bg_t', 'ONLY-BG-T ↓'),
     ('bg_gap', 'BG-GAP ↓'),
 )
+# The columns of BGAugment's Table 1 (MAP@R) and the other two figures the
+# authors report, each on the clean and on the background-replaced test set.
+RETRIEVAL_COLUMNS = (
+    ('clean/MAP@R', 'MAP@R clean'),
+    ('replaced/MAP@R', 'MAP@R replaced'),
+    ('clean/P@1', 'P@1 clean'),
+    ('replaced/P@1', 'P@1 replaced'),
+    ('clean/R-Precision', 'R-Precision clean'),
+    ('replaced/R-Precision', 'R-Precision replaced'),
+)
 
 
 def load_result(path: str, name: str | None = None) -> dict:
-    """Reads one ``bg_challenge.json`` written by ``tools/test.py``.
+    """Reads one ``bg_challenge.json`` or ``retrieval.json`` of ``tools/test.py``.
 
     Args:
         path (str): The JSON file.
@@ -36,8 +52,11 @@ def load_result(path: str, name: str | None = None) -> dict:
             stem of the config recorded in the file, else the file's folder.
 
     Returns:
-        dict: ``{'name': str, 'path': str, 'metrics': {split or 'bg_gap': value},
-        'named_by': 'caller' | 'config' | 'folder'}``.
+        dict: ``{'name': str, 'path': str, 'kind': 'bg_challenge' |
+        'retrieval', 'metrics': {key: value}, 'named_by': 'caller' | 'config'
+        | 'folder'}``; the keys are the splits (and ``'bg_gap'``), or the
+        retrieval figures such as ``'clean/MAP@R'``, ``'replaced/MAP@R'`` and
+        ``'replaced/MAP@R_std'`` (over background draws).
     """
     if not osp.isfile(path):
         raise MissingFileError(f'result file {path!r} does not exist')
@@ -46,15 +65,23 @@ def load_result(path: str, name: str | None = None) -> dict:
             content = json.load(f)
         except json.JSONDecodeError as error:
             raise UserError(f'{path!r} is not valid JSON: {error}') from error
-    metrics = {
-        key[len(METRIC_PREFIX) :]: float(value)
-        for key, value in content.items()
-        if key.startswith(METRIC_PREFIX)
-    }
+    found = [
+        (
+            kind,
+            {
+                k[len(prefix) :]: float(v)
+                for k, v in content.items()
+                if k.startswith(prefix)
+            },
+        )
+        for kind, prefix in RESULT_PREFIXES.items()
+    ]
+    kind, metrics = next(((k, m) for k, m in found if m), (None, {}))
     if not metrics:
         raise UserError(
-            f'{path!r} has no "{METRIC_PREFIX}<split>" accuracies; expected the '
-            'bg_challenge.json that tools/test.py writes'
+            f'{path!r} has no "{METRIC_PREFIX}<split>" accuracies nor '
+            f'"{RETRIEVAL_PREFIX}..." figures; expected the bg_challenge.json or '
+            'retrieval.json that tools/test.py writes'
         )
     named_by = 'caller'
     if name is None:
@@ -63,7 +90,7 @@ def load_result(path: str, name: str | None = None) -> dict:
             name, named_by = osp.splitext(osp.basename(config))[0], 'config'
         else:
             name, named_by = osp.basename(osp.dirname(osp.abspath(path))), 'folder'
-    return dict(name=name, path=path, metrics=metrics, named_by=named_by)
+    return dict(name=name, path=path, kind=kind, metrics=metrics, named_by=named_by)
 
 
 def average_runs(results: Sequence[dict]) -> list[dict]:
@@ -95,6 +122,12 @@ def average_runs(results: Sequence[dict]) -> list[dict]:
                 "of the test run's folder, which records its config"
             )
         groups.setdefault(result['name'], []).append(result)
+    kinds = {result.get('kind') for result in results}
+    if len(kinds) > 1:
+        raise UserError(
+            'cannot average Background Challenge and retrieval results together: '
+            + ', '.join(f'{r["path"]} ({r.get("kind")})' for r in results)
+        )
     averaged = []
     for name, runs in groups.items():
         if len(runs) == 1:
@@ -115,6 +148,7 @@ def average_runs(results: Sequence[dict]) -> list[dict]:
             dict(
                 name=name,
                 path=[run['path'] for run in runs],
+                kind=runs[0].get('kind'),
                 runs=len(runs),
                 metrics={key: statistics.fmean(v) for key, v in values.items()},
                 std={key: statistics.stdev(v) for key, v in values.items()},
@@ -169,19 +203,34 @@ def comparison_columns(results: Sequence[dict], all_splits: bool = False) -> lis
     return columns
 
 
+def retrieval_columns(results: Sequence[dict]) -> list:
+    """The ``(key, title)`` columns of the retrieval report that a result holds.
+
+    Args:
+        results (Sequence[dict]): Retrieval results as from :func:`load_result`.
+    """
+    present = _present_keys(results)
+    return [(key, title) for key, title in RETRIEVAL_COLUMNS if key in present]
+
+
 def _cell(result: dict, key: str) -> str:
     if key not in result['metrics']:
         return '–'
     if 'std' in result:
         return f'{result["metrics"][key]:.2f} ± {result["std"][key]:.2f}'
+    # A single retrieval run: the spread over its background draws.
+    draw_std = result['metrics'].get(f'{key}_std')
+    if draw_std is not None:
+        return f'{result["metrics"][key]:.2f} ± {draw_std:.2f}'
     return f'{result["metrics"][key]:.2f}'
 
 
 def format_comparison_markdown(results: Sequence[dict], columns: Sequence) -> str:
     """One row per model, one column per split; '–' where a split is absent.
 
-    Averaged results (:func:`average_runs`) show ``mean ± std`` and add a
-    ``runs`` column.
+    Averaged results (:func:`average_runs`) show ``mean ± std`` over runs and
+    add a ``runs`` column; a single retrieval result shows ``mean ± std`` over
+    its background draws where it has them.
     """
     with_runs = any('runs' in result for result in results)
     lines = [

@@ -1,5 +1,9 @@
 """Datasets of clad_mm (registered in ``mmpretrain.registry.DATASETS``).
 
+The Background Challenge datasets (IN-9) classify; the class-disjoint
+retrieval datasets (CUB-200-2011, Cars196, Stanford Online Products, on
+:class:`ClassDisjointRetrievalDataset`) serve deep metric learning.
+
 Besides the registered datasets, transforms and ``SeededSampler`` (with
 ``SeededSampleDatasetMixin``, the datasets' per-sample seeding):
 :mod:`.folder_layout` (the folder trees they read) and :mod:`.categories`
@@ -10,15 +14,23 @@ imports.
 
 from .bg_challenge_test_dataset import BGChallengeTestDataset
 from .bg_challenge_train_dataset import BGChallengeTrainDataset
+from .cars196_retrieval_dataset import Cars196RetrievalDataset
+from .class_disjoint_retrieval_dataset import ClassDisjointRetrievalDataset
+from .cub_retrieval_dataset import CUBRetrievalDataset
 from .samplers import SeededSampler
 from .seeded_sample_dataset import SeededIndex, SeededSampleDatasetMixin
+from .sop_retrieval_dataset import SOPRetrievalDataset
 from .transforms import LoadBackgroundFromFile, LoadForegroundMask
 
 __all__ = [
     'BGChallengeTestDataset',
     'BGChallengeTrainDataset',
+    'CUBRetrievalDataset',
+    'Cars196RetrievalDataset',
+    'ClassDisjointRetrievalDataset',
     'LoadBackgroundFromFile',
     'LoadForegroundMask',
+    'SOPRetrievalDataset',
     'SeededIndex',
     'SeededSampleDatasetMixin',
     'SeededSampler',

@@ -6,5 +6,7 @@ from . import (  # noqa: F401
     heads,
     losses,
     memories,
+    necks,
+    retrievers,
     stylization,
 )

@@ -11,10 +11,12 @@ checkpoint already holds:
   ``SeededSampleDatasetMixin``);
 * the main process's state before a training iteration from
   ``(seed, iteration)`` (:func:`iteration_seed`, used by
-  ``DeterministicRandomStateHook``).
+  ``DeterministicRandomStateHook``);
+* a sampler's draw of an epoch's order from ``(seed, epoch)``
+  (:func:`epoch_seed`, used by ``MPerClassSampler``).
 
-Both go through :class:`numpy.random.SeedSequence` with a stream number
-in its spawn key, so the two families never share a seed. The global
+All go through :class:`numpy.random.SeedSequence` with a stream number
+in its spawn key, so the families never share a seed. The global
 generators of ``random``, ``numpy`` and ``torch`` are what MMCV/MMPretrain
 transforms and torch modules draw from, so those are the ones seeded.
 """
@@ -26,10 +28,11 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-# Spawn-key stream numbers: a sample's seed and an iteration's seed are
-# drawn from separate streams of the same run seed.
+# Spawn-key stream numbers: a sample's seed, an iteration's seed and an
+# epoch's sampling seed are drawn from separate streams of the same run seed.
 _SAMPLE_STREAM = 0
 _ITERATION_STREAM = 1
+_EPOCH_STREAM = 2
 
 
 def _derived_seed(run_seed: int, *counters: int) -> int:
@@ -68,6 +71,19 @@ def iteration_seed(run_seed: int, iteration: int) -> int:
         int: A seed in ``[0, 2**32)``.
     """
     return _derived_seed(run_seed, _ITERATION_STREAM, iteration)
+
+
+def epoch_seed(run_seed: int, epoch: int) -> int:
+    """The seed of a sampler's draws of one epoch's order.
+
+    Args:
+        run_seed (int): The sampler's (the run's) seed, >= 0.
+        epoch (int): The epoch, as ``sampler.set_epoch`` received it.
+
+    Returns:
+        int: A seed in ``[0, 2**32)``.
+    """
+    return _derived_seed(run_seed, _EPOCH_STREAM, epoch)
 
 
 def seed_global_generators(seed: int, cuda: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Compare Background Challenge results of several models (CLAD Table 2, Fig. 5).
+"""Compare test results of several models (CLAD Table 2 and Fig. 5; BGAugment Table 1).
 
 Reads the ``bg_challenge.json`` files that ``tools/test.py`` writes and
 produces the paper's Table 2 layout as Markdown (printed and saved) and CSV,
@@ -18,6 +18,15 @@ Example::
         work_dirs/clad/test/*/bg_challenge.json \
         --names Baseline CLAD --out-dir work_dirs/comparison
 
+Retrieval results (the ``retrieval.json`` files of metric-learning models)
+give one table instead: MAP@R, P@1 and R-Precision on the clean and on the
+background-replaced test set, each replaced figure ``mean ± std`` over its
+background draws (over runs with ``--average-runs``)::
+
+    python tools/analysis/compare.py \
+        work_dirs/base/test/*/retrieval.json work_dirs/bgaugment/test/*/retrieval.json \
+        --names Base BGAugment --out-dir work_dirs/dml_comparison
+
 With ``--average-runs``, results that share a name (given by ``--names`` or
 taken from their config) are runs of one model, e.g. over seeds: one row
 each, ``mean ± std`` (sample standard deviation) and the number of runs;
@@ -35,6 +44,7 @@ from clad_mm.analysis.comparison import (
     format_comparison_markdown,
     has_background_results,
     load_result,
+    retrieval_columns,
     write_comparison_csv,
 )
 from clad_mm.analysis.shape_bias import (
@@ -64,8 +74,12 @@ OUTPUT_NAMES = (
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Compare Background Challenge results')
-    parser.add_argument('results', nargs='+', help='bg_challenge.json files')
+    parser = argparse.ArgumentParser(
+        description='Compare Background Challenge or retrieval results'
+    )
+    parser.add_argument(
+        'results', nargs='+', help='bg_challenge.json or retrieval.json files'
+    )
     parser.add_argument('--names', nargs='+', help='one model name per result file')
     parser.add_argument(
         '--out-dir', default='work_dirs/comparison', help='folder for the report files'
@@ -114,9 +128,20 @@ def main():
     for path in paths.values():
         if osp.isfile(path):
             os.remove(path)
+    kinds = {result['kind'] for result in results}
+    if len(kinds) > 1:
+        raise UserError(
+            'the result files mix Background Challenge and retrieval results; '
+            'compare each kind on its own'
+        )
     sections = []
-    texture_columns = shape_bias_columns(results)
-    if has_background_results(results) or not texture_columns:
+    texture_columns = [] if kinds == {'retrieval'} else shape_bias_columns(results)
+    if kinds == {'retrieval'}:
+        columns = retrieval_columns(results)
+        table = format_comparison_markdown(results, columns)
+        sections.append(('Retrieval: clean / background-replaced test set', table))
+        write_comparison_csv(results, columns, paths['comparison.csv'])
+    elif has_background_results(results) or not texture_columns:
         columns = comparison_columns(results, all_splits=args.all_splits)
         table = format_comparison_markdown(results, columns)
         sections.append(('Background Challenge', table))
@@ -141,7 +166,11 @@ def main():
     plotted = [r for r in results if {'mixed_same', 'mixed_rand'} <= set(r['metrics'])]
     print(report)
     for result in results:
-        if result not in plotted and has_background_results([result]):
+        if (
+            result['kind'] == 'bg_challenge'
+            and result not in plotted
+            and has_background_results([result])
+        ):
             print(f'{result["name"]} has no MIXED-SAME/MIXED-RAND pair: not plotted')
     if plotted:
         plot_mixed_same_vs_rand(

@@ -1,11 +1,14 @@
 """Data transforms of clad_mm (registered in ``mmpretrain.registry.TRANSFORMS``)."""
 
 from .background_swap import BackgroundSwap
+from .bg_augment import BGAugment
 from .load_background_from_file import LoadBackgroundFromFile
 from .load_foreground_mask import LoadForegroundMask
+from .load_foreground_matte import LoadForegroundMatte
 from .load_style_image import LoadStyleImage
 from .texture_swap import TextureSwap
 from .two_view_pipeline import TwoViewPipeline
 
 __all__ = ['LoadBackgroundFromFile', 'LoadForegroundMask']
+__all__ += ['BGAugment', 'LoadForegroundMatte']
 __all__ += ['BackgroundSwap', 'TwoViewPipeline', 'TextureSwap', 'LoadStyleImage']

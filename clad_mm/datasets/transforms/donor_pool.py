@@ -146,6 +146,18 @@ class DonorPool:
     def _draw_path(paths: list[str]) -> str:
         return paths[np.random.randint(len(paths))]
 
+    def read_as_stored(self, path: str) -> np.ndarray:
+        """Reads a donor as a BGR image of its own size (uint8).
+
+        Raises:
+            ValueError: Naming the file and the donor kind, if it is missing
+                or cannot be decoded.
+        """
+        try:
+            return read_image(path)
+        except ValueError as error:
+            raise UserError(f'{self.kind} donor {error}') from None
+
     def read(self, path: str, height: int, width: int, dtype) -> np.ndarray:
         """Reads a donor as a BGR image of the given size and dtype.
 
@@ -169,10 +181,7 @@ class DonorPool:
             ValueError: Naming the file and the donor kind, if it is missing
                 or cannot be decoded.
         """
-        try:
-            donor = read_image(path)
-        except ValueError as error:
-            raise UserError(f'{self.kind} donor {error}') from None
+        donor = self.read_as_stored(path)
         if donor.shape[:2] != (height, width):
             donor = cv2.resize(donor, (width, height), interpolation=cv2.INTER_LINEAR)
         return donor.astype(dtype, copy=False)

@@ -7,8 +7,11 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
-from clad_mm.datasets.samplers import SeededSampler
+from clad_mm.datasets.samplers import MPerClassSampler, SeededSampler
 from clad_mm.utils.random_state import iteration_seed, seed_global_generators
+
+#: Samplers that yield per-sample seeds (``SeededIndex``) from a ``seed``.
+SEEDED_SAMPLERS = (SeededSampler, MPerClassSampler)
 
 
 @HOOKS.register_module()
@@ -25,7 +28,8 @@ class DeterministicRandomStateHook(Hook):
     no generator state to save. ``runner.seed`` is per rank exactly when
     ``randomness.diff_rank_seed=True``, as MMEngine's own seeding.
 
-    The data side is :class:`~clad_mm.datasets.samplers.SeededSampler`'s:
+    The data side is :class:`~clad_mm.datasets.samplers.SeededSampler`'s
+    (or :class:`~clad_mm.datasets.samplers.MPerClassSampler`'s):
     at the start of training the hook sets the training sampler's seed to
     rank 0's ``runner.seed``. Both seeds are equal already, except after a
     resume under ``randomness.seed=None`` (MMEngine takes the checkpoint's
@@ -45,12 +49,12 @@ class DeterministicRandomStateHook(Hook):
 
     def before_train(self, runner) -> None:
         sampler = runner.train_loop.dataloader.sampler
-        if not isinstance(sampler, SeededSampler):
+        if not isinstance(sampler, SEEDED_SAMPLERS):
             print_log(
                 f'The training sampler is {type(sampler).__name__}, not '
-                'SeededSampler: data augmentation is not a function of (seed, '
-                'epoch, sample index), so a resumed run will not reproduce an '
-                'uninterrupted one',
+                'SeededSampler or MPerClassSampler: data augmentation is not a '
+                'function of (seed, epoch, sample index), so a resumed run will '
+                'not reproduce an uninterrupted one',
                 logger='current',
                 level=logging.WARNING,
             )
@@ -60,7 +64,7 @@ class DeterministicRandomStateHook(Hook):
         rank0_seed = seeds[0]
         if sampler.seed != rank0_seed:
             print_log(
-                f'SeededSampler: seed {sampler.seed} -> {rank0_seed} (the '
+                f'{type(sampler).__name__}: seed {sampler.seed} -> {rank0_seed} (the '
                 "runner's seed, as in the run being resumed)",
                 logger='current',
             )

@@ -14,6 +14,7 @@ import numpy as np
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
+from mmpretrain.models.retrievers import BaseRetriever
 from mmpretrain.registry import HOOKS
 
 from clad_mm.utils.errors import UserError
@@ -30,15 +31,28 @@ class RunChecksHook(Hook):
     a :class:`~clad_mm.utils.errors.UserError` naming the data root, its
     number of classes and the config key. A training set with fewer classes
     than the head is accepted with a warning (the head's other classes are
-    never trained). The check reads the data set's labels and meta
+    never trained). A retriever's validation and test sets are not checked:
+    retrieval is evaluated on classes the model never trained on. A training
+    sampler with its own ``batch_size`` (``MPerClassSampler``) must agree
+    with the dataloader's. The check reads the data set's labels and meta
     information only; no image is decoded.
     """
 
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:
-        """Checks the train and validation data sets."""
-        self._check(runner, runner.train_loop.dataloader.dataset, training=True)
+        """Checks the train and validation data sets, and the sampler."""
+        dataloader = runner.train_loop.dataloader
+        self._check(runner, dataloader.dataset, training=True)
+        sampler_batch = getattr(dataloader.sampler, 'batch_size', None)
+        if sampler_batch is not None and sampler_batch != dataloader.batch_size:
+            raise UserError(
+                f'train_dataloader.sampler.batch_size={sampler_batch} but '
+                f'train_dataloader.batch_size={dataloader.batch_size} in '
+                f'{getattr(runner.cfg, "filename", None) or "the config"}: '
+                f'{type(dataloader.sampler).__name__} composes class-balanced '
+                'batches of its batch_size, so both must be equal'
+            )
         val_loop = runner._val_loop
         # The val loop is built by Runner.train() unless validation is off.
         if val_loop is not None and not isinstance(val_loop, dict):
@@ -50,6 +64,9 @@ class RunChecksHook(Hook):
 
     def _check(self, runner, dataset, training: bool) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if not training and isinstance(model, BaseRetriever):
+            # Retrieval is tested on classes disjoint from the training ones.
+            return
         labels = dataset_labels(dataset)
         if labels is None or labels.size == 0:
             return
@@ -69,6 +86,8 @@ class RunChecksHook(Hook):
             num_classes = getattr(module, 'num_classes', None)
             if not isinstance(num_classes, int):
                 continue
+            # A head may keep its classes in a nested key (a proxy loss's).
+            key = getattr(module, 'num_classes_key', key)
             if num_labels > num_classes:
                 raise UserError(
                     f'{data_root} holds {found} but {key}={num_classes} in '
@@ -76,7 +95,7 @@ class RunChecksHook(Hook):
                     '(e.g. with --cfg-options) or use data with '
                     f'{num_classes} classes'
                 )
-            if training and key == 'model.head.num_classes':
+            if training and module is getattr(model, 'head', None):
                 if max(len(classes), num_labels) < num_classes:
                     print_log(
                         f'{data_root} holds {found} but {key}={num_classes} in '
