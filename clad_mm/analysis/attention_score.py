@@ -37,7 +37,8 @@ follow every transform a config may list. :class:`CleanTestSamples` therefore
 runs the test pipeline twice: once on the image (the clean test image as
 ``tools/test.py`` sees it) and once with the matte, replicated to a 3-channel
 uint8 image, in place of the loaded image. Both runs are on samples marked
-clean (``bg_draw = -1``), which ``BGAugment`` passes unchanged, so the second
+clean (``bg_draw = -1``), which ``ApplyToReplacedCopies`` passes unchanged
+(no background is replaced), so the second
 run applies exactly the same geometric transforms to the matte: correct for
 ResizeEdge + CenterCrop (the real data) as for no geometry at all (the 64 px
 demo), and for any other test geometry that does not depend on the pixels.
@@ -290,10 +291,12 @@ class CleanTestSamples(Sequence):
 
     Builds ``test_dataloader.dataset`` with ``background_draws=0`` (each
     image once) and ``test_mode=True``, and runs its test pipeline on every
-    sample marked as the clean copy, ``bg_draw = -1``, which ``BGAugment``
-    passes unchanged: exactly the clean test images ``tools/test.py`` sees.
-    (The retrieval datasets leave ``bg_draw`` out without draws, so that
-    ``BGAugment`` *augments* training samples; hence it is set here.) The
+    sample marked as the clean copy, ``bg_draw = -1``, which
+    ``ApplyToReplacedCopies`` passes unchanged: exactly the clean test images
+    ``tools/test.py`` sees. (The retrieval datasets leave ``bg_draw`` out
+    without draws, hence it is set here; a ``BGAugment`` outside that
+    wrapper would replace the background of every test image, in
+    ``tools/test.py`` too.) The
     data infos must carry ``mask_path`` (the dataset's ``masks_root``). See
     the module's notes for how the mask follows the pipeline's geometry.
 

@@ -287,8 +287,13 @@ def write_sop(root, images, ext='.JPG'):
 def sop_test_pipeline(root, geometry):
     return [
         dict(type='LoadImageFromFile'),
-        dict(type='LoadForegroundMatte'),
-        dict(type='BGAugment', background_root=str(root / 'backgrounds')),
+        dict(
+            type='ApplyToReplacedCopies',
+            transforms=[
+                dict(type='LoadForegroundMatte'),
+                dict(type='BGAugment', background_root=str(root / 'backgrounds')),
+            ],
+        ),
         *geometry,
         dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'bg_draw')),
     ]

@@ -4,7 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
-from clad_mm.datasets.transforms import BGAugment, LoadForegroundMatte
+from clad_mm.datasets.transforms import (
+    ApplyToReplacedCopies,
+    BGAugment,
+    LoadForegroundMatte,
+)
 from clad_mm.utils.errors import UserError
 from clad_mm.utils.random_state import seeded_global_generators
 
@@ -73,18 +77,37 @@ def test_background_is_cropped_and_flipped_like_a_training_image(tmp_path):
     assert 8 <= flipped <= 32  # flip probability 0.5
 
 
-def test_seeded_samples_draw_the_same_composite_and_clean_copies_pass(tmp_path):
+def test_seeded_samples_draw_the_same_composite(tmp_path):
     pool = write_pool(tmp_path / 'pool', [(i * 20, 0, 0) for i in range(10)])
     transform = BGAugment(pool)
     image = np.full((8, 8, 3), 255, np.uint8)
     matte = np.zeros((8, 8), np.float32)
-    first = transform(sample(image, matte, bg_draw=0, bg_seed=7))['img']
+    first = transform(sample(image, matte, bg_seed=7))['img']
     np.random.rand(5)  # the global state must not matter
-    again = transform(sample(image, matte, bg_draw=0, bg_seed=7))['img']
+    again = transform(sample(image, matte, bg_seed=7))['img']
     np.testing.assert_array_equal(first, again)
-    clean = transform(sample(image, matte, bg_draw=-1, bg_seed=7))
-    np.testing.assert_array_equal(clean['img'], image)
-    assert clean['bg_replaced_path'] is None
+    others = {
+        transform(sample(image, matte, bg_seed=s))['img'][0, 0, 0] for s in range(30)
+    }
+    assert len(others) > 1
+
+
+def test_only_replaced_copies_are_composited(tmp_path):
+    pool = write_pool(tmp_path / 'pool', [(0, 0, 0)])
+    wrapper = ApplyToReplacedCopies(
+        [dict(type='LoadForegroundMatte'), dict(type='BGAugment', background_root=pool)]
+    )
+    image = np.full((4, 4, 3), 200, np.uint8)
+    matte_path = str(tmp_path / 'm.png')
+    cv2.imwrite(matte_path, np.zeros((4, 4), np.uint8))
+    # A clean copy and an inference image (no bg_draw) need no matte.
+    for clean in ({'img': image.copy(), 'bg_draw': -1}, {'img': image.copy()}):
+        np.testing.assert_array_equal(wrapper(clean)['img'], image)
+        assert 'fg_matte' not in clean
+    copy = wrapper(
+        {'img': image.copy(), 'bg_draw': 0, 'bg_seed': 3, 'mask_path': matte_path}
+    )
+    assert (copy['img'] == 0).all()
 
 
 def test_prob_zero_keeps_the_image(tmp_path):

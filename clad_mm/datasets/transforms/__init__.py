@@ -1,5 +1,6 @@
 """Data transforms of clad_mm (registered in ``mmpretrain.registry.TRANSFORMS``)."""
 
+from .apply_to_replaced_copies import ApplyToReplacedCopies
 from .background_swap import BackgroundSwap
 from .bg_augment import BGAugment
 from .load_background_from_file import LoadBackgroundFromFile
@@ -10,5 +11,5 @@ from .texture_swap import TextureSwap
 from .two_view_pipeline import TwoViewPipeline
 
 __all__ = ['LoadBackgroundFromFile', 'LoadForegroundMask']
-__all__ += ['BGAugment', 'LoadForegroundMatte']
+__all__ += ['ApplyToReplacedCopies', 'BGAugment', 'LoadForegroundMatte']
 __all__ += ['BackgroundSwap', 'TwoViewPipeline', 'TextureSwap', 'LoadStyleImage']

@@ -38,18 +38,19 @@ class BGAugment(BaseTransform):
     the matte follows the image exactly.
 
     The same transform builds the "replaced backgrounds" test set (queries
-    and gallery on a disjoint pool of test backgrounds). A sample whose
-    ``bg_draw`` is -1 is the clean copy and passes unchanged; one that
-    carries ``bg_seed`` (the retrieval datasets' ``background_draws``) draws
-    its background, crop and flip from that seed alone, so every model is
-    tested on the same composites. Otherwise draws come from the global
-    generators (seeded per sample by clad_mm's samplers: exact resume).
+    and gallery on a disjoint pool of test backgrounds), inside
+    :class:`ApplyToReplacedCopies` so that clean test images pass. A sample
+    that carries ``bg_seed`` (the retrieval datasets' ``background_draws``)
+    draws its background, crop and flip from that seed alone, so every
+    model is tested on the same composites. Otherwise draws come from the
+    global generators (seeded per sample by clad_mm's samplers: exact
+    resume).
 
     **Required Keys:**
 
     - img (np.ndarray): H×W×3 image.
     - fg_matte (np.float32): H×W weights in [0, 1] (``LoadForegroundMatte``).
-    - bg_draw (int, optional), bg_seed (int, optional): see above.
+    - bg_seed (int, optional): see above.
 
     **Modified Keys:**
 
@@ -98,8 +99,6 @@ class BGAugment(BaseTransform):
             dict: ``results`` with the composited ``img``.
         """
         results['bg_replaced_path'] = None
-        if results.get('bg_draw', 0) < 0:
-            return results
         seed = results.get('bg_seed')
         if seed is None:
             return self._replace(results)

@@ -11,9 +11,10 @@ from clad_mm.utils.errors import UserError
 _KEYS_NOT_IN_VIEWS = ('img', 'pos_img', 'fg_mask')
 
 
-def _compose(transforms: Sequence[dict | Callable]) -> Compose:
-    # Built from mmpretrain's registry so that its transforms are found
-    # without a default scope (mmcv's Compose looks in mmcv's registry).
+def compose_transforms(transforms: Sequence[dict | Callable]) -> Compose:
+    """A pipeline of transform configs (or callables), built from MMPretrain's
+    registry so that its transforms are found without a default scope
+    (mmcv's ``Compose`` looks in mmcv's registry)."""
     return Compose(
         [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in transforms]
     )
@@ -74,11 +75,11 @@ class TwoViewPipeline(BaseTransform):
         anchor_pipeline: Sequence[dict | Callable],
         positive_pipeline: Sequence[dict | Callable] | None = None,
     ):
-        self.anchor_pipeline = _compose(anchor_pipeline)
+        self.anchor_pipeline = compose_transforms(anchor_pipeline)
         self.positive_pipeline = (
             self.anchor_pipeline
             if positive_pipeline is None
-            else _compose(positive_pipeline)
+            else compose_transforms(positive_pipeline)
         )
 
     def transform(self, results: dict) -> dict | None:

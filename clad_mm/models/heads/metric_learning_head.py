@@ -100,14 +100,13 @@ class MetricLearningHead(BaseModule):
         self.loss_module = build_pml_component(loss, 'loss')
         self.miner = None if miner is None else build_pml_component(miner, 'miner')
         self.loss_weight = loss_weight
+        # The classes of a proxy loss, checked against the training labels.
+        # Read from the config: some PML losses (NormalizedSoftmaxLoss) keep
+        # a ``num_classes`` statistic of 0 instead.
+        self.num_classes = loss.get('num_classes')
 
     #: The config key of :attr:`num_classes`, for ``RunChecksHook``'s messages.
     num_classes_key = 'model.head.loss.num_classes'
-
-    @property
-    def num_classes(self) -> int | None:
-        """Classes of a proxy loss (checked against the training labels)."""
-        return getattr(self.loss_module, 'num_classes', None)
 
     def loss(self, feats: tuple[torch.Tensor, ...] | torch.Tensor, data_samples):
         """The weighted metric-learning loss of a batch.

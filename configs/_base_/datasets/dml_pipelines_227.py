@@ -7,8 +7,9 @@
 # step, on a background drawn from `train_backgrounds` through its soft matte
 # (LoadForegroundMatte reads the dataset's masks_root). The test pipeline
 # builds the "replaced backgrounds" copies of the test set the same way from
-# the disjoint `test_backgrounds` (copies with bg_draw >= 0; the clean copy,
-# bg_draw = -1, passes unchanged). The paper uses two pools of 100
+# the disjoint `test_backgrounds` (ApplyToReplacedCopies: copies with
+# bg_draw >= 0 only; clean images, and MMPretrain's inferencers' images, pass
+# unchanged). The paper uses two pools of 100
 # object-free photographs (the authors' Unsplash sets); put yours in these
 # folders or point the keys elsewhere.
 custom_imports = dict(imports=['clad_mm'], allow_failed_imports=False)
@@ -38,16 +39,26 @@ bgaugment_train_pipeline = [
 # Validation composites on the training pool (the test pool stays unseen).
 val_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadForegroundMatte'),
-    dict(type='BGAugment', background_root=train_backgrounds),
+    dict(
+        type='ApplyToReplacedCopies',
+        transforms=[
+            dict(type='LoadForegroundMatte'),
+            dict(type='BGAugment', background_root=train_backgrounds),
+        ],
+    ),
     dict(type='ResizeEdge', scale=256, edge='short'),
     dict(type='CenterCrop', crop_size=227),
     dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'bg_draw')),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadForegroundMatte'),
-    dict(type='BGAugment', background_root=test_backgrounds),
+    dict(
+        type='ApplyToReplacedCopies',
+        transforms=[
+            dict(type='LoadForegroundMatte'),
+            dict(type='BGAugment', background_root=test_backgrounds),
+        ],
+    ),
     dict(type='ResizeEdge', scale=256, edge='short'),
     dict(type='CenterCrop', crop_size=227),
     dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'bg_draw')),

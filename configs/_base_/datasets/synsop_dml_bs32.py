@@ -32,8 +32,13 @@ bgaugment_train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadForegroundMatte'),
-    dict(type='BGAugment', background_root=test_backgrounds),
+    dict(
+        type='ApplyToReplacedCopies',
+        transforms=[
+            dict(type='LoadForegroundMatte'),
+            dict(type='BGAugment', background_root=test_backgrounds),
+        ],
+    ),
     dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'bg_draw')),
 ]
 train_dataloader = dict(
