@@ -79,6 +79,17 @@ def test_same_seed_and_epoch_same_sequence_other_epoch_or_seed_differs():
     assert len(set(seeds)) == len(seeds)
 
 
+def test_an_epoch_does_not_depend_on_the_epochs_before():
+    # What --resume relies on: epoch 1 of a sampler that drew epoch 0 equals
+    # epoch 1 of a new one.
+    used = MPerClassSampler(LabelledSet(LABELS), batch_size=8, m=4, seed=4)
+    list(used)
+    used.set_epoch(1)
+    fresh = MPerClassSampler(LabelledSet(LABELS), batch_size=8, m=4, seed=4)
+    fresh.set_epoch(1)
+    assert list(used) == list(fresh)
+
+
 def test_sampling_leaves_the_global_generators_alone():
     sampler = MPerClassSampler(LabelledSet(LABELS), batch_size=8, m=4, seed=5)
     np.random.seed(123)

@@ -1,15 +1,21 @@
 """Deep metric learning end to end on a tiny SynSOP, on CPU: tools/train.py
 with BGAugment and M-per-class batches, tools/test.py's clean and replaced
 retrieval figures, MMPretrain's ImageRetrievalInferencer on the checkpoint,
-and the run checks' messages."""
+the run checks' messages, and exact resume."""
 
 import glob
 import json
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
 import pytest
+from checkpoint_entries import (
+    checkpoint_entries,
+    differing_entries,
+    read_full_checkpoint,
+)
 
 from clad_mm.data_prep.synthetic.synsop import generate_synsop
 
@@ -159,3 +165,52 @@ def test_too_few_proxies_are_named_by_their_config_key(trained, tmp_path):
     assert 'Traceback' not in completed.stderr
     assert 'model.head.loss.num_classes=5' in completed.stderr
     assert 'set model.head.loss.num_classes=8' in completed.stderr
+
+
+ARCFACE_BGAUGMENT_CONFIG = osp.join(
+    REPO_ROOT, 'configs/bgaugment/efficientnet_lite0_synsop_arcface_bgaugment.py'
+)
+
+
+def train_arcface(data_root, work_dir, max_epochs, num_workers, *extra_args):
+    options = [
+        option.replace(
+            'train_cfg.max_epochs=1', f'train_cfg.max_epochs={max_epochs}'
+        ).replace(
+            'train_dataloader.num_workers=0',
+            f'train_dataloader.num_workers={num_workers}',
+        )
+        for option in tiny_options(
+            data_root,
+            'model.head.loss.num_classes=8',
+            'train_dataloader.batch_size=8',
+            'train_dataloader.sampler.batch_size=8',
+        )
+    ]
+    return run_tool(
+        'tools/train.py',
+        ARCFACE_BGAUGMENT_CONFIG,
+        '--work-dir',
+        work_dir,
+        *extra_args,
+        *options,
+    )
+
+
+def test_resume_is_exact_with_bgaugment_m_per_class_and_proxies(trained, tmp_path):
+    # 2 epochs straight (2 workers) vs 1 epoch + --resume (0 workers): the
+    # background draws, the M-per-class order and the ArcFace proxies with
+    # their Adam moments all end bit-identical.
+    data_root, _ = trained
+    straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
+    train_arcface(data_root, straight, 2, 2)
+    shutil.copytree(straight, resumed, ignore=shutil.ignore_patterns('epoch_2.pth'))
+    log = train_arcface(
+        data_root, resumed, 2, 0, '--resume', osp.join(resumed, 'epoch_1.pth')
+    )
+    assert 'resumed epoch: 1' in log.stdout + log.stderr
+    expected = read_full_checkpoint(osp.join(straight, 'epoch_2.pth'))
+    actual = read_full_checkpoint(osp.join(resumed, 'epoch_2.pth'))
+    entries = checkpoint_entries(expected)
+    assert 'state_dict.head.loss_module.W' in entries
+    assert not differing_entries(expected, actual)

@@ -1,4 +1,4 @@
-"""Foreground masks and CLAD training views for a folder-per-class image set.
+"""Foreground masks: CLAD training views, or mattes for the retrieval sets.
 
 Example::
 
@@ -8,6 +8,24 @@ Example::
 reads ``data/in9/original/[<split>/]<class>/<image>`` and writes
 ``data/in9/{fg_mask,only_bg_t,fg_grabcut}/<same relative path>`` and
 ``data/in9/make_masks_report.json`` (see :mod:`clad_mm.data_prep.masks.mask_folder`).
+
+With ``--views mattes`` it writes only one single-channel matte per image,
+``OUT_ROOT/<rel>/<stem>.png`` for ``IMG_ROOT/<rel>/<stem>.<ext>`` at any
+folder depth, where the retrieval datasets' ``masks_root`` looks for it::
+
+    python tools/data/make_masks.py data/Stanford_Online_Products \
+        data/Stanford_Online_Products/masks --method rembg --views mattes
+    python tools/data/make_masks.py data/CUB_200_2011/images \
+        data/CUB_200_2011/masks --method grabcut-center --views mattes
+
+rembg mattes keep the soft alpha (0..255) that BGAugment composites with;
+GrabCut mattes are hard (0 / 255). OUT_ROOT inside IMG_ROOT is not listed,
+nor is any folder there holding a make_masks journal (another run's
+mattes), and files that are not images (``Ebay_train.txt``) are ignored;
+the report names both. Images the recipe rejects get no matte (the report lists
+them; the datasets then name them missing): ``--min-mask-share 0`` keeps
+every mask that GrabCut or rembg returns.
+
 Running it again resumes: images whose outputs are complete are skipped.
 Exits 1 if an image failed (listed in the report), 2 if rembg cannot run.
 """
@@ -27,6 +45,7 @@ from clad_mm.data_prep.masks.mask_folder import (
     DEFAULT_MIN_MASK_SHARE,
     METHODS,
     REPORT_FILE,
+    VIEWS,
     MaskJob,
     RembgUnavailable,
     format_make_masks_report,
@@ -49,10 +68,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     """
     parser = argparse.ArgumentParser(
         description='Segment every image of IMG_ROOT/[<split>/]<class>/ and '
-        'write fg_mask/, only_bg_t/ and fg_grabcut/ under OUT_ROOT.'
+        'write fg_mask/, only_bg_t/ and fg_grabcut/ under OUT_ROOT, or '
+        '(--views mattes) every image of IMG_ROOT at any depth and write '
+        'OUT_ROOT/<rel>/<stem>.png mattes.'
     )
-    parser.add_argument('img_root', help='folder of [<split>/]<class>/<image>')
-    parser.add_argument('out_root', help='folder receiving the three views')
+    parser.add_argument(
+        'img_root',
+        help='folder of [<split>/]<class>/<image> (mattes: images at any depth)',
+    )
+    parser.add_argument(
+        'out_root',
+        help='folder receiving the three views, or the mattes (then it may '
+        'lie inside IMG_ROOT, and is not listed)',
+    )
     parser.add_argument(
         '--method',
         choices=METHODS,
@@ -71,6 +99,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=os.cpu_count(),
         help='processes (default: all cores)',
+    )
+    parser.add_argument(
+        '--views',
+        choices=VIEWS,
+        default='clad',
+        help='clad (default): fg_mask/, only_bg_t/ and fg_grabcut/; mattes: '
+        'only OUT_ROOT/<rel>/<stem>.png, a single-channel uint8 matte for the '
+        "retrieval datasets' masks_root, soft (0..255) for rembg and hard "
+        '(0 / 255) for GrabCut',
     )
     parser.add_argument('--iterations', type=int, default=5, help='GrabCut iterations')
     parser.add_argument(
@@ -106,6 +143,7 @@ def main(argv=None) -> None:
         iterations=args.iterations,
         min_mask_share=args.min_mask_share,
         center_margin=args.center_margin,
+        views=args.views,
     )
     try:
         report = make_masks(job, workers=args.workers)

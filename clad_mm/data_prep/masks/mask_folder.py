@@ -3,8 +3,9 @@
 :func:`make_masks` segments every image of a folder-per-class tree
 (``IMG_ROOT/[<split>/]<class>/<stem>.<ext>``) with the ImageNet-9 recipe of
 the Background Challenge (Xiao et al., ICLR 2021), which CLAD (BMVC 2022)
-trains on, and writes the training views in CLAD's layout (the folders
-that :class:`BGChallengeTrainDataset` reads beside ``original/``)::
+trains on, and writes the training views (``views='clad'``) in CLAD's layout
+(the folders that :class:`BGChallengeTrainDataset` reads beside
+``original/``)::
 
     OUT_ROOT/fg_mask/<rel>/<stem>.png       0 / 255 mask
     OUT_ROOT/only_bg_t/<rel>/<stem>.<ext>   object box filled with tiles
@@ -13,11 +14,25 @@ that :class:`BGChallengeTrainDataset` reads beside ``original/``)::
     OUT_ROOT/make_masks_files.jsonl         every file written, recorded first
 
 so that :class:`BGChallengeTrainDataset` reads them with
-``image_dir=IMG_ROOT``. make_masks only ever replaces files it wrote itself
+``image_dir=IMG_ROOT``. With ``views='mattes'`` it writes only a foreground
+matte per image, for the retrieval datasets (CUB, Cars196, SOP) and
+BGAugment, mirroring the image tree at any depth::
+
+    OUT_ROOT/<rel>/<stem>.png               single-channel uint8 matte
+    OUT_ROOT/make_masks_report.json
+    OUT_ROOT/make_masks_files.jsonl
+
+``rembg`` mattes keep U-2-Net's soft alpha (0..255), as BGAugment
+composites with; GrabCut mattes are hard (0 / 255). OUT_ROOT may lie inside
+IMG_ROOT (``Stanford_Online_Products/masks``, the ``masks_root`` of the
+SOP config): it is then left out of the listing, as is every folder below
+IMG_ROOT that holds a make_masks journal (the report names them).
+
+make_masks only ever replaces files it wrote itself
 (its journal, :class:`~clad_mm.data_prep.written_files.WrittenFiles`):
 OUT_ROOT often already holds masks of another source (a data set's own
 ``fg_mask/``), and an output path taken by a file it did not write stops the
-run, naming the file, unless that image's three outputs are complete (then
+run, naming the file, unless that image's outputs are complete (then
 the image is skipped and nothing is replaced). :func:`compare_mask_folders`
 scores predicted masks against ground-truth masks (IoU and coverage, per
 class and overall).
@@ -58,6 +73,8 @@ from .foreground_masks import (
 
 METHODS = ('grabcut-bbox', 'grabcut-center', 'rembg')
 OUTPUT_FOLDERS = ('fg_mask', 'only_bg_t', 'fg_grabcut')
+#: ``clad``: the three CLAD training views; ``mattes``: one matte per image.
+VIEWS = ('clad', 'mattes')
 REPORT_FILE = 'make_masks_report.json'
 JOURNAL_FILE = 'make_masks_files.jsonl'
 #: The Background Challenge's recipe rejects masks under 10 % of the box.
@@ -104,6 +121,8 @@ class MaskJob:
             cover (the whole image for ``rembg``).
         center_margin (float): Margin of the ``grabcut-center`` box, as a
             share of each side.
+        views (str): One of :data:`VIEWS`: CLAD's three views, or only
+            ``OUT_ROOT/<rel>/<stem>.png`` mattes.
     """
 
     img_root: str
@@ -113,6 +132,7 @@ class MaskJob:
     iterations: int = 5
     min_mask_share: float = DEFAULT_MIN_MASK_SHARE
     center_margin: float = 0.1
+    views: str = 'clad'
 
     def parameters(self) -> dict:
         """The options that decide the outputs, for the report."""
@@ -123,43 +143,67 @@ class MaskJob:
         }
 
 
-def list_images(root: str) -> tuple[list[str], list[str]]:
-    """Lists the images below ``root`` by relative path, recursively.
+def list_images(
+    root: str, exclude: str | None = None
+) -> tuple[list[str], list[str], list[str]]:
+    """Lists the images below ``root`` by relative path, at any depth.
 
     Entries whose names start with a dot are skipped (macOS metadata, and
-    the temporary files of an interrupted run).
+    the temporary files of an interrupted run). The outputs of make_masks
+    are never listed, lest they be segmented in turn: ``exclude`` and every
+    folder below ``root`` holding a make_masks journal (:data:`JOURNAL_FILE`,
+    the mattes of an earlier run into another OUT_ROOT) are left out with
+    everything in them.
 
     Args:
         root (str): Folder to walk.
+        exclude (str, optional): A folder left out (the run's own OUT_ROOT).
 
     Returns:
-        tuple[list[str], list[str]]: Sorted relative paths of the images
-        (extension in ``IMAGE_EXTENSIONS``) and of every other file.
+        tuple[list[str], list[str], list[str]]: Sorted relative paths of the
+        images (extension in ``IMAGE_EXTENSIONS``), of every other file, and
+        of the folders left out.
     """
-    images, others = [], []
+    excluded = osp.realpath(exclude) if exclude is not None else None
+    images, others, not_listed = [], [], []
     for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(name for name in subfolders if name[0] != '.')
+        listed = []
+        for name in sorted(subfolders):
+            if name[0] == '.':
+                continue
+            path = osp.join(folder, name)
+            if osp.realpath(path) == excluded or osp.isfile(
+                osp.join(path, JOURNAL_FILE)
+            ):
+                not_listed.append(osp.relpath(path, root))
+            else:
+                listed.append(name)
+        subfolders[:] = listed
         for name in sorted(files):
             if name.startswith('.'):
                 continue
             relative = osp.relpath(osp.join(folder, name), root)
             is_image = osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS
             (images if is_image else others).append(relative)
-    return images, others
+    return images, others, not_listed
 
 
-def output_paths(out_root: str, relative: str) -> dict[str, str]:
-    """The three output files of an image.
+def output_paths(out_root: str, relative: str, views: str = 'clad') -> dict[str, str]:
+    """The output files of an image.
 
     Args:
         out_root (str): Output root.
         relative (str): The image's path relative to the image root.
+        views (str): One of :data:`VIEWS`.
 
     Returns:
-        dict[str, str]: Path by output folder; the mask is always ``.png``,
-        the two views keep the image's extension.
+        dict[str, str]: Path by output: for ``'clad'`` by output folder (the
+        mask is always ``.png``, the two views keep the image's extension),
+        for ``'mattes'`` only ``'matte'``, ``OUT_ROOT/<rel>/<stem>.png``.
     """
     stem = osp.splitext(relative)[0]
+    if views == 'mattes':
+        return {'matte': osp.join(out_root, stem + '.png')}
     return {
         'fg_mask': osp.join(out_root, 'fg_mask', stem + '.png'),
         'only_bg_t': osp.join(out_root, 'only_bg_t', relative),
@@ -215,25 +259,24 @@ def load_rembg_session(model: str = REMBG_MODEL):
         ) from error
 
 
-def rembg_mask(image_bgr: np.ndarray, session) -> np.ndarray:
-    """Salient-object mask from rembg (U2-Net), thresholded at half.
+def rembg_matte(image_bgr: np.ndarray, session) -> np.ndarray:
+    """Soft salient-object matte from rembg (U2-Net).
 
     Args:
         image_bgr (np.ndarray): H x W x 3 uint8 BGR image.
         session: A session from :func:`load_rembg_session`.
 
     Returns:
-        np.ndarray: H x W uint8 mask in {0, 1}.
+        np.ndarray: H x W uint8 alpha in 0..255, not thresholded.
     """
     import rembg
 
     rgb = np.ascontiguousarray(image_bgr[..., ::-1])
-    alpha = np.asarray(rembg.remove(rgb, session=session, only_mask=True))
-    return (alpha > 127).astype(np.uint8)
+    return np.asarray(rembg.remove(rgb, session=session, only_mask=True), np.uint8)
 
 
 def _outputs_valid(paths: dict, height: int, width: int) -> bool:
-    for path in paths.values():
+    for name, path in paths.items():
         if not osp.isfile(path):
             return False
         try:
@@ -242,31 +285,50 @@ def _outputs_valid(paths: dict, height: int, width: int) -> bool:
             return False
         if decoded.shape[:2] != (height, width):
             return False
+        # LoadForegroundMatte refuses a matte with several channels.
+        if name == 'matte' and decoded.ndim != 2:
+            return False
     return True
 
 
 def _segment(image: np.ndarray, job: MaskJob, relative: str, rembg_session):
-    """Returns the mask and the box that ONLY-BG-T tiles."""
+    """Returns the uint8 matte (0..255) and the box it was segmented in.
+
+    GrabCut's matte is 0 / 255; rembg's is soft. The recipe's rules judge
+    the matte thresholded at half, as the binary mask of the CLAD views.
+    """
     height, width = image.shape[:2]
     if job.method == 'grabcut-bbox':
         box = _annotated_box(job.boxes_dir, relative, width, height)
-        mask = grabcut_mask(image, box, job.iterations)
+        matte = grabcut_mask(image, box, job.iterations) * np.uint8(255)
     elif job.method == 'grabcut-center':
         box = center_box(height, width, job.center_margin)
-        mask = grabcut_mask(image, box, job.iterations)
+        matte = grabcut_mask(image, box, job.iterations) * np.uint8(255)
     else:
         box = (0, 0, width, height)
-        mask = rembg_mask(image, rembg_session)
+        matte = rembg_matte(image, rembg_session)
     box_area = (box[2] - box[0]) * (box[3] - box[1])
-    share = np.count_nonzero(mask) / box_area
+    share = np.count_nonzero(matte > 127) / box_area
     if share < job.min_mask_share:
         raise MaskRejected(
             'small_mask',
             f'mask covers {share:.1%} of the box {box}, under the minimum '
             f'{job.min_mask_share:.0%}',
         )
+    return matte, box
+
+
+def _write_outputs(job: MaskJob, paths: dict, image: np.ndarray, matte, box):
+    """Writes an image's outputs from its matte and segmentation box."""
+    if job.views == 'mattes':
+        write_image_atomically(paths['matte'], matte)
+        return
+    mask = (matte > 127).astype(np.uint8)
     tile_box = box if job.method == 'grabcut-bbox' else mask_bounding_box(mask)
-    return mask, tile_box
+    background = fill_box_with_background_tiles(image, tile_box)
+    write_image_atomically(paths['fg_mask'], mask * np.uint8(255))
+    write_image_atomically(paths['only_bg_t'], background)
+    write_image_atomically(paths['fg_grabcut'], only_fg_image(image, mask))
 
 
 def _annotated_box(boxes_dir: str, relative: str, width: int, height: int):
@@ -294,7 +356,7 @@ def _annotated_box(boxes_dir: str, relative: str, width: int, height: int):
 
 
 def process_image(job: MaskJob, relative: str, rembg_session=None) -> dict:
-    """Segments one image and writes its three outputs.
+    """Segments one image and writes its outputs (see :func:`output_paths`).
 
     Never raises for a bad image: the outcome is returned for the report.
 
@@ -312,15 +374,12 @@ def process_image(job: MaskJob, relative: str, rembg_session=None) -> dict:
     result = {'path': relative}
     try:
         image = read_image(osp.join(job.img_root, relative))
-        paths = output_paths(job.out_root, relative)
+        paths = output_paths(job.out_root, relative, job.views)
         if _outputs_valid(paths, *image.shape[:2]):
             result['status'] = 'skipped_existing'
         else:
-            mask, tile_box = _segment(image, job, relative, rembg_session)
-            background = fill_box_with_background_tiles(image, tile_box)
-            write_image_atomically(paths['fg_mask'], mask * np.uint8(255))
-            write_image_atomically(paths['only_bg_t'], background)
-            write_image_atomically(paths['fg_grabcut'], only_fg_image(image, mask))
+            matte, box = _segment(image, job, relative, rembg_session)
+            _write_outputs(job, paths, image, matte, box)
             result['status'] = 'written'
     except MaskRejected as rejection:
         result.update(status='rejected', rule=rejection.rule, reason=rejection.reason)
@@ -348,10 +407,15 @@ def _process_in_worker(relative: str) -> dict:
 
 
 def _check_roots(job: MaskJob) -> None:
+    if job.views not in VIEWS:
+        raise UserError(f'views must be one of {VIEWS}, got {job.views!r}')
     if not osp.isdir(job.img_root):
-        raise MissingFileError(
-            f'{job.img_root} is not a folder; expected [<split>/]<class>/<image>'
+        layout = (
+            'images at any folder depth'
+            if job.views == 'mattes'
+            else '[<split>/]<class>/<image>'
         )
+        raise MissingFileError(f'{job.img_root} is not a folder; expected {layout}')
     if job.method not in METHODS:
         raise UserError(f'method must be one of {METHODS}, got {job.method!r}')
     if job.method == 'grabcut-bbox' and (
@@ -363,21 +427,34 @@ def _check_roots(job: MaskJob) -> None:
         )
     img_root = osp.realpath(job.img_root)
     out_root = osp.realpath(job.out_root)
-    if out_root == img_root or out_root.startswith(img_root + os.sep):
+    if job.views == 'mattes':
+        # OUT_ROOT inside IMG_ROOT is left out of the listing; the other
+        # overlaps could put a matte <stem>.png on the path of an image.
+        if out_root == img_root or img_root.startswith(out_root + os.sep):
+            raise UserError(
+                f'OUT_ROOT {job.out_root} is or holds IMG_ROOT {job.img_root}: '
+                'its mattes <rel>/<stem>.png could replace images; choose a '
+                'folder beside IMG_ROOT or inside it (such as IMG_ROOT/masks)'
+            )
+    elif out_root == img_root or out_root.startswith(img_root + os.sep):
         raise UserError(
             f'OUT_ROOT {job.out_root} is inside IMG_ROOT {job.img_root}: its '
             'outputs would be read as images; choose a folder outside it'
         )
-    for folder in OUTPUT_FOLDERS:
-        output = osp.join(out_root, folder)
-        if img_root == output or img_root.startswith(output + os.sep):
-            raise UserError(
-                f'IMG_ROOT {job.img_root} is inside the output folder {output}'
-            )
+    else:
+        for folder in OUTPUT_FOLDERS:
+            output = osp.join(out_root, folder)
+            if img_root == output or img_root.startswith(output + os.sep):
+                raise UserError(
+                    f'IMG_ROOT {job.img_root} is inside the output folder {output}'
+                )
     report_path = osp.join(job.out_root, REPORT_FILE)
     if osp.isfile(report_path):
         with open(report_path, encoding='utf-8') as file:
             previous = json.load(file).get('parameters')
+        if previous is not None:
+            # Reports written before ``views`` existed describe CLAD views.
+            previous = {'views': 'clad', **previous}
         if previous is not None and previous != job.parameters():
             raise UserError(
                 f'{job.out_root} holds masks made with {previous}, not '
@@ -389,11 +466,14 @@ def _check_roots(job: MaskJob) -> None:
 def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> dict:
     """Segments every image below ``job.img_root``; resumable.
 
-    An image whose three outputs already exist and decode with its size is
-    skipped, so an interrupted run can simply be restarted; the temporaries
-    a killed run left in the output folders are deleted first. The report,
-    also written to ``OUT_ROOT/make_masks_report.json``, lists every image
-    that was rejected or failed, and every file that is not an image.
+    An image whose outputs already exist and decode with its size (a matte
+    with one channel) is skipped, so an interrupted run can simply be
+    restarted; the temporaries a killed run left in the output folders
+    (all of OUT_ROOT for mattes) are deleted first. OUT_ROOT and other
+    make_masks outputs inside IMG_ROOT are not listed (:func:`list_images`).
+    The report, also written to ``OUT_ROOT/make_masks_report.json``, lists
+    every image that was rejected or failed, every file that is not an
+    image (ignored), and the folders left out of the listing.
 
     Args:
         job (MaskJob): The run's options.
@@ -403,8 +483,9 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
     Returns:
         dict: ``parameters``, ``counts`` (per status, plus ``not_images``),
         ``rejected_by_rule``, ``rejected``, ``failed``, ``not_images``,
-        ``wall_seconds`` and ``seconds_per_image_per_core`` (mean over
-        written images).
+        ``not_listed_folders`` (make_masks outputs below IMG_ROOT, see
+        :func:`list_images`), ``wall_seconds`` and ``seconds_per_image_per_core``
+        (mean over written images).
 
     Raises:
         RembgUnavailable: For ``rembg`` when it cannot run.
@@ -413,10 +494,16 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
             (naming them), before any image is segmented.
     """
     _check_roots(job)
+    output_folders = (
+        [job.out_root]
+        if job.views == 'mattes'
+        else [osp.join(job.out_root, folder) for folder in OUTPUT_FOLDERS]
+    )
     # A killed run leaves the dot temporaries of its unfinished writes.
-    for folder in OUTPUT_FOLDERS:
-        remove_stale_temporaries(osp.join(job.out_root, folder))
-    images, others = list_images(job.img_root)
+    for folder in output_folders:
+        remove_stale_temporaries(folder)
+    # _check_roots allows OUT_ROOT inside IMG_ROOT only for mattes.
+    images, others, not_listed = list_images(job.img_root, exclude=job.out_root)
     if not images:
         raise MissingFileError(f'{job.img_root} holds no image {IMAGE_EXTENSIONS}')
     _record_outputs(job, images)
@@ -445,7 +532,7 @@ def make_masks(job: MaskJob, workers: int = 1, show_progress: bool = True) -> di
                     progress.update()
     if progress:
         print()
-    report = _summarise(job, results, others, time.perf_counter() - start)
+    report = _summarise(job, results, others, not_listed, time.perf_counter() - start)
     write_json_atomically(osp.join(job.out_root, REPORT_FILE), report, indent=1)
     return report
 
@@ -454,7 +541,7 @@ def _record_outputs(job: MaskJob, images: list[str]) -> None:
     """Records the outputs the run may write; refuses to replace others'.
 
     An image whose outputs include a file the journal does not list is
-    left alone when its three outputs are complete (:func:`process_image`
+    left alone when its outputs are complete (:func:`process_image`
     skips it); otherwise writing it would replace that file, so the run is
     refused before any work.
 
@@ -469,7 +556,7 @@ def _record_outputs(job: MaskJob, images: list[str]) -> None:
     recorded = journal.recorded()
     own, replaced = [], []
     for relative in images:
-        paths = output_paths(job.out_root, relative)
+        paths = output_paths(job.out_root, relative, job.views)
         foreign = [
             path
             for path in paths.values()
@@ -497,7 +584,9 @@ def _record_outputs(job: MaskJob, images: list[str]) -> None:
     journal.record([*own, osp.join(job.out_root, REPORT_FILE)])
 
 
-def _summarise(job: MaskJob, results: list, others: list, wall_seconds: float):
+def _summarise(
+    job: MaskJob, results: list, others: list, not_listed: list, wall_seconds: float
+):
     results = sorted(results, key=lambda result: result['path'])
     counts = {
         status: sum(result['status'] == status for result in results)
@@ -531,6 +620,7 @@ def _summarise(job: MaskJob, results: list, others: list, wall_seconds: float):
             if result['status'] == 'failed'
         ],
         'not_images': others,
+        'not_listed_folders': not_listed,
     }
 
 
@@ -539,10 +629,11 @@ def format_make_masks_report(report: dict, max_listed: int = 20) -> str:
 
     Args:
         report (dict): The report.
-        max_listed (int): Failed images listed before cutting the list.
+        max_listed (int): Entries of each list shown before cutting it.
 
     Returns:
-        str: A count table, rejections by rule, and the failed images.
+        str: A count table, rejections by rule, the folders not listed,
+        the failed images and the files that are not images.
     """
     lines = ['| outcome | images |', '|---|---|']
     lines += [f'| {status} | {count} |' for status, count in report['counts'].items()]
@@ -554,6 +645,7 @@ def format_make_masks_report(report: dict, max_listed: int = 20) -> str:
             f'{report["seconds_per_image_per_core"]:.3f} |'
         )
     for title, entries, key in (
+        ('Not listed (make_masks outputs)', report['not_listed_folders'], None),
         ('Failed', report['failed'], 'error'),
         ('Not images (ignored)', report['not_images'], None),
     ):

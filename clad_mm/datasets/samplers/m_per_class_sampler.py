@@ -29,11 +29,11 @@ class MPerClassSampler(Sampler):
     (classes shuffled, then ``m`` images of each class, without replacement
     where the class has ``m`` images), made deterministic and distributed:
 
-    - Every epoch, the whole epoch's sequence is drawn by PML's sampler
+    - Every epoch, the whole epoch's sequence is drawn by a new PML sampler
       with the global generators seeded from ``(seed, epoch)`` and restored
-      afterwards, so it is the same in every process, every run and after
-      ``--resume``, and sampling never moves the training process's random
-      state.
+      afterwards, so it depends on ``(seed, epoch)`` alone: the same in every
+      process, every run and after ``--resume``, and sampling never moves
+      the training process's random state.
     - The sequence is cut into global batches of ``batch_size × world_size``
       (PML's ``batch_size``): each holds ``batch_size × world_size / m``
       distinct classes. Rank r takes the r-th ``batch_size`` slice of every
@@ -104,18 +104,22 @@ class MPerClassSampler(Sampler):
         self.m = m
         self.seed = sync_random_seed() if seed is None else seed
         self.epoch = 0
-        self._pml_sampler = PMLMPerClassSampler(
-            labels,
-            m,
-            batch_size=global_batch,
-            length_before_new_iter=self.num_global_batches * global_batch,
-        )
+        self._labels = labels
 
     def __iter__(self) -> Iterator[SeededIndex]:
         """Iterates this rank's share of the epoch, with sample seeds."""
-        with seeded_global_generators(epoch_seed(self.seed, self.epoch)):
-            sequence = [int(index) for index in self._pml_sampler]
         global_batch = self.batch_size * self.world_size
+        # A new PML sampler every epoch: it shuffles its class list in place,
+        # so a reused one would make an epoch depend on the epochs before
+        # (and a resumed run differ from an uninterrupted one).
+        pml_sampler = PMLMPerClassSampler(
+            self._labels,
+            self.m,
+            batch_size=global_batch,
+            length_before_new_iter=self.num_global_batches * global_batch,
+        )
+        with seeded_global_generators(epoch_seed(self.seed, self.epoch)):
+            sequence = [int(index) for index in pml_sampler]
         for batch_start in range(0, len(sequence), global_batch):
             start = batch_start + self.rank * self.batch_size
             for position in range(start, start + self.batch_size):
