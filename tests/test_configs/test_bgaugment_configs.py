@@ -139,8 +139,15 @@ def test_test_sets_composite_on_the_disjoint_test_pool():
     cfg = config('resnet50_cub_arcface')
     test_steps = {step['type']: step for step in cfg.test_dataloader.dataset.pipeline}
     val_steps = {step['type']: step for step in cfg.val_dataloader.dataset.pipeline}
-    assert test_steps['BGAugment']['background_root'] == cfg.test_backgrounds
-    assert val_steps['BGAugment']['background_root'] == cfg.train_backgrounds
+    # Only the replaced copies load a matte and composite; clean images pass.
+    for steps, pool in (
+        (test_steps, cfg.test_backgrounds),
+        (val_steps, cfg.train_backgrounds),
+    ):
+        inner = steps['ApplyToReplacedCopies']['transforms']
+        assert [step['type'] for step in inner] == ['LoadForegroundMatte', 'BGAugment']
+        assert inner[1]['background_root'] == pool
+        assert 'BGAugment' not in steps
     assert 'bg_draw' in test_steps['PackInputs']['meta_keys']
     assert test_steps['CenterCrop']['crop_size'] == 227
     assert test_steps['ResizeEdge'] == dict(type='ResizeEdge', scale=256, edge='short')

@@ -44,7 +44,9 @@ class RunChecksHook(Hook):
         """Checks the train and validation data sets, and the sampler."""
         dataloader = runner.train_loop.dataloader
         self._check(runner, dataloader.dataset, training=True)
-        sampler_batch = getattr(dataloader.sampler, 'batch_size', None)
+        sampler_batch = getattr(
+            getattr(dataloader, 'sampler', None), 'batch_size', None
+        )
         if sampler_batch is not None and sampler_batch != dataloader.batch_size:
             raise UserError(
                 f'train_dataloader.sampler.batch_size={sampler_batch} but '
