@@ -46,10 +46,12 @@ setup(
         # Exact k-NN of the retrieval metrics through faiss (torch otherwise).
         'faiss': ['faiss-cpu>=1.7'],
         # The reference implementation the converted weights are checked
-        # against, the photographs of the real-photo test, and faiss so that
-        # both k-NN backends are tested.
+        # against, the photographs of the real-photo test, faiss so that
+        # both k-NN backends are tested, and pytest-xdist (`make test` runs
+        # the suite in parallel processes).
         'tests': [
             'pytest>=7',
+            'pytest-xdist>=3',
             'ruff>=0.5',
             'efficientnet-lite-pytorch==0.1.0',
             'scikit-image>=0.21',
