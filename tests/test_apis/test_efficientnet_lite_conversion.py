@@ -256,3 +256,27 @@ def test_in1k_config_validates_an_imagenet_val_layout_with_tools_test(
     )
     assert result.status == 0, result.stderr[-3000:]
     assert 'accuracy/top5: 100.0000' in result.stdout + result.stderr
+
+
+def test_the_metric_learning_demo_starts_from_the_converted_trunk(
+    converted_checkpoint, logged_warnings
+):
+    # configs/bgaugment/efficientnet_lite0_synsop_*: the ImageNet trunk, a
+    # new 128-d embedding.
+    cfg = Config.fromfile(
+        osp.join(
+            REPO_ROOT, 'configs/bgaugment/efficientnet_lite0_synsop_multi_similarity.py'
+        )
+    )
+    cfg.model.image_encoder[0].init_cfg.checkpoint = converted_checkpoint
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    assert not [m for m in logged_warnings if 'key' in m.lower()], logged_warnings
+    state_dict = torch.load(converted_checkpoint, weights_only=True)['state_dict']
+    encoder = model.image_encoder[0].state_dict()
+    assert len(encoder) == 294
+    for name, value in encoder.items():
+        torch.testing.assert_close(
+            value, state_dict['backbone.' + name], rtol=0, atol=0
+        )
+    assert model.image_encoder[1].fc.weight.shape == (128, 1280)
