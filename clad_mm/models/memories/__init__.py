@@ -1,5 +1,6 @@
 """Stateful memories of clad_mm (registered buffers, saved in checkpoints)."""
 
+from .cluster_weight_state import ClusterWeightState
 from .negative_dictionary import NegativeDictionary
 
-__all__ = ['NegativeDictionary']
+__all__ = ['ClusterWeightState', 'NegativeDictionary']

@@ -22,43 +22,14 @@ import logging
 
 import torch
 import torch.nn.functional as F
-from mmengine.dist import all_gather, is_distributed
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from clad_mm.utils.distributed import gather_batches
 from clad_mm.utils.errors import UserError
 
 INIT_MODES = ('first_batch', 'random')
-
-
-def _gather_from_all_ranks(
-    features: torch.Tensor, keys: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every rank's batch, concatenated in rank order.
-
-    Batches may differ in size across ranks (e.g. the last one of an epoch),
-    while ``all_gather`` needs equal shapes: they are padded to the largest
-    and trimmed back.
-
-    Args:
-        features (torch.Tensor): This rank's features, ``[B, D]``.
-        keys (torch.Tensor): This rank's keys, ``[B]``.
-
-    Returns:
-        tuple[torch.Tensor, torch.Tensor]: Features ``[M, D]`` and keys
-        ``[M]`` of all ranks, the same on every rank.
-    """
-    if not is_distributed():
-        return features, keys
-    sizes = [int(size) for size in all_gather(keys.new_tensor([len(keys)]))]
-    padding = max(sizes) - len(keys)
-    gathered_features = all_gather(F.pad(features, (0, 0, 0, padding)))
-    gathered_keys = all_gather(F.pad(keys, (0, padding)))
-    return (
-        torch.cat([part[:size] for part, size in zip(gathered_features, sizes)]),
-        torch.cat([part[:size] for part, size in zip(gathered_keys, sizes)]),
-    )
 
 
 @MODELS.register_module()
@@ -221,7 +192,7 @@ class NegativeDictionary(BaseModule):
             labels (torch.Tensor): Their class labels, ``[B]``.
         """
         features, labels = self._check_batch(features, labels)
-        features, labels = _gather_from_all_ranks(features, labels)
+        (features, labels), _ = gather_batches(features, labels)
         cycle = torch.arange(self.queue_size, device=features.device)
         for key in range(self.num_keys):
             if self.num_written[key] > 0:
@@ -253,7 +224,7 @@ class NegativeDictionary(BaseModule):
                 positives' background labels).
         """
         features, keys = self._check_batch(features, keys)
-        features, keys = _gather_from_all_ranks(features, keys)
+        (features, keys), _ = gather_batches(features, keys)
         self.step.add_(1)
         counts = torch.bincount(keys, minlength=self.num_keys)
         self._warn_if_overwritten(counts, len(keys))
