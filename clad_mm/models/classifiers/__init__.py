@@ -1,5 +1,6 @@
 """Classifiers of clad_mm (registered in ``mmpretrain.registry.MODELS``)."""
 
 from .clad_classifier import CLADClassifier
+from .cluster_fix_classifier import ClusterFixClassifier
 
-__all__ = ['CLADClassifier']
+__all__ = ['CLADClassifier', 'ClusterFixClassifier']
