@@ -43,12 +43,14 @@ def load_pseudo_labels(path: str) -> dict:
 
     Returns:
         dict: The file's content (see the module's notes); every split maps
-        image paths to ints in ``[0, clusters_per_class * num_classes)``.
+        image paths to ints in ``[0, clusters_per_class * num_classes)``, and
+        ``cluster_sizes`` lists that many non-negative ints.
 
     Raises:
         MissingFileError: If the file does not exist.
         UserError: Naming the file, if it is no JSON, is of another format
-            or version, or holds a malformed count, split or cluster id.
+            or version, or holds a malformed count, split, cluster id or
+            cluster size.
     """
     if not osp.isfile(path):
         raise MissingFileError(f'pseudo-label file {path}: no such file')
@@ -97,6 +99,16 @@ def load_pseudo_labels(path: str) -> dict:
                     f'the cluster {cluster!r}, expected an integer in '
                     f'[0, {num_clusters})'
                 )
+    sizes = content.get('cluster_sizes')
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) != num_clusters
+        or not all(_is_int(size) and size >= 0 for size in sizes)
+    ):
+        raise UserError(
+            f'pseudo-label file {path}: cluster_sizes must list {num_clusters} '
+            f'non-negative integers (the train images per cluster), got {sizes!r}'
+        )
     return content
 
 
