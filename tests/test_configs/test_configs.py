@@ -16,12 +16,13 @@ from mmpretrain.structures import DataSample
 import clad_mm  # noqa: F401
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-#: The classifier configs (the retrieval ones of configs/bgaugment/ are tested
-#: in test_bgaugment_configs.py).
+#: The Background Challenge classifier configs (configs/bgaugment/ and
+#: configs/clusterfix/ are tested in test_bgaugment_configs.py and
+#: test_clusterfix_configs.py).
 CONFIGS = sorted(
     path
     for path in glob.glob(osp.join(REPO_ROOT, 'configs', '*', '*.py'))
-    if osp.basename(osp.dirname(path)) != 'bgaugment'
+    if osp.basename(osp.dirname(path)) not in ('bgaugment', 'clusterfix')
 )
 
 

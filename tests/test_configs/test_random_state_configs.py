@@ -1,5 +1,5 @@
 """Every training config makes its random state a function of counters
-(SeededSampler or MPerClassSampler + DeterministicRandomStateHook), so
+(clad_mm's seeded samplers + DeterministicRandomStateHook), so
 --resume is exact."""
 
 import glob
@@ -28,7 +28,11 @@ def test_training_configs_are_found():
 @pytest.mark.parametrize('name', TRAINING_CONFIGS)
 def test_training_config_seeds_samples_and_iterations(name):
     cfg = TRAINING_CONFIGS[name]
-    assert cfg.train_dataloader.sampler.type in ('SeededSampler', 'MPerClassSampler')
+    assert cfg.train_dataloader.sampler.type in (
+        'SeededSampler',
+        'MPerClassSampler',
+        'BalancedSampler',
+    )
     # A config that sets custom_hooks replaces its bases' list: it must keep
     # the hook, once.
     hook_types = [hook['type'] for hook in cfg.get('custom_hooks', [])]

@@ -110,6 +110,20 @@ def test_only_replaced_copies_are_composited(tmp_path):
     assert (copy['img'] == 0).all()
 
 
+def test_a_missing_pool_is_only_needed_by_replaced_copies(tmp_path):
+    # An inferencer's pipeline (no bg_draw) works without the test pool.
+    wrapper = ApplyToReplacedCopies(
+        [
+            dict(type='LoadForegroundMatte'),
+            dict(type='BGAugment', background_root=str(tmp_path / 'missing')),
+        ]
+    )
+    image = np.zeros((4, 4, 3), np.uint8)
+    assert wrapper({'img': image})['img'] is image
+    with pytest.raises(UserError, match='missing does not exist'):
+        wrapper({'img': image, 'bg_draw': 0, 'mask_path': 'm.png'})
+
+
 def test_prob_zero_keeps_the_image(tmp_path):
     pool = write_pool(tmp_path / 'pool', [(0, 0, 0)])
     image = np.full((4, 4, 3), 9, np.uint8)

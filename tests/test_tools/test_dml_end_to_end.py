@@ -30,10 +30,10 @@ ARCFACE_CONFIG = osp.join(
 )
 
 
-def run_tool(*args, check=True):
+def run_tool(*args, check=True, cwd=REPO_ROOT):
     completed = subprocess.run(
         [sys.executable, *args],
-        cwd=REPO_ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
@@ -105,10 +105,15 @@ def test_test_tool_reports_clean_and_replaced_figures(trained):
     assert '| replaced (mean ± std over 5 draws) |' in completed.stdout
 
 
-def test_imageretrievalinferencer_finds_a_gallery_image_from_the_checkpoint(trained):
+def test_imageretrievalinferencer_finds_a_gallery_image_from_the_checkpoint(
+    trained, tmp_path
+):
     data_root, work_dir = trained
     # MMPretrain's inferencer with the config and the trained checkpoint; the
-    # gallery is a folder of test photos, the query one of them.
+    # gallery is a folder of test photos, the query one of them. It runs in a
+    # folder without the config's data (no background pool, as in a fresh
+    # clone).
+    assert not osp.exists(osp.join(tmp_path, 'data'))
     code = f'''
 import glob, clad_mm
 from mmpretrain import ImageRetrievalInferencer
@@ -119,7 +124,7 @@ inferencer = ImageRetrievalInferencer(
 print("TOP", [m["sample"]["img_path"] == gallery[5] for m in result][0], len(result),
       round(float(result[0]["match_score"]), 4))
 '''
-    completed = run_tool('-c', code)
+    completed = run_tool('-c', code, cwd=str(tmp_path))
     # (The progress bar may end without a newline before the print.)
     top = re.search(r'TOP \S+ \S+ \S+', completed.stdout)
     # The query is in the gallery: it is its own best match (cosine 1).

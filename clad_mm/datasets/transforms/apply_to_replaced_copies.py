@@ -30,13 +30,18 @@ class ApplyToReplacedCopies(BaseTransform):
     """
 
     def __init__(self, transforms: list[dict]) -> None:
-        self.transforms = compose_transforms(transforms)
+        self.transform_cfgs = transforms
+        self._transforms = None
 
     def transform(self, results: dict) -> dict | None:
         """Runs the transforms on a replaced copy; returns others unchanged."""
         if results.get('bg_draw', -1) < 0:
             return results
-        return self.transforms(results)
+        if self._transforms is None:
+            # Built at the first replaced copy, so that a pipeline that never
+            # sees one (an inferencer's) needs no background pool on disk.
+            self._transforms = compose_transforms(self.transform_cfgs)
+        return self._transforms(results)
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(transforms={self.transforms!r})'
+        return f'{self.__class__.__name__}(transforms={self.transform_cfgs!r})'

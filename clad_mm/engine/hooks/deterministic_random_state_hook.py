@@ -7,11 +7,11 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
 
-from clad_mm.datasets.samplers import MPerClassSampler, SeededSampler
+from clad_mm.datasets.samplers import BalancedSampler, MPerClassSampler, SeededSampler
 from clad_mm.utils.random_state import iteration_seed, seed_global_generators
 
 #: Samplers that yield per-sample seeds (``SeededIndex``) from a ``seed``.
-SEEDED_SAMPLERS = (SeededSampler, MPerClassSampler)
+SEEDED_SAMPLERS = (SeededSampler, MPerClassSampler, BalancedSampler)
 
 
 @HOOKS.register_module()
@@ -29,7 +29,7 @@ class DeterministicRandomStateHook(Hook):
     ``randomness.diff_rank_seed=True``, as MMEngine's own seeding.
 
     The data side is :class:`~clad_mm.datasets.samplers.SeededSampler`'s
-    (or :class:`~clad_mm.datasets.samplers.MPerClassSampler`'s):
+    (or ``MPerClassSampler``'s or ``BalancedSampler``'s):
     at the start of training the hook sets the training sampler's seed to
     rank 0's ``runner.seed``. Both seeds are equal already, except after a
     resume under ``randomness.seed=None`` (MMEngine takes the checkpoint's
@@ -52,7 +52,7 @@ class DeterministicRandomStateHook(Hook):
         if not isinstance(sampler, SEEDED_SAMPLERS):
             print_log(
                 f'The training sampler is {type(sampler).__name__}, not '
-                'SeededSampler or MPerClassSampler: data augmentation is not a '
+                "one of clad_mm's seeded samplers: data augmentation is not a "
                 'function of (seed, epoch, sample index), so a resumed run will '
                 'not reproduce an uninterrupted one',
                 logger='current',
