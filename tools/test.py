@@ -6,7 +6,9 @@ evaluated in one run; the per-split table and BG-GAP are printed and written
 as JSON and as a bar chart (PNG) beside the run's log. On a retrieval config
 (``DMLRetrievalMetric``) the clean and background-replaced MAP@R, P@1,
 R-Precision and Recall@K are printed as a table and written as
-``retrieval.json`` beside the log. ``--out FILE`` never
+``retrieval.json`` beside the log; on a group-robustness config
+(``GroupAccuracyMetric``) the per-group table is printed and written as
+``group.json``. ``--out FILE`` never
 replaces an existing file unless ``--overwrite`` is given, and is checked
 before anything is built; every result file is written atomically. A
 checkpoint whose tensors do not fit the config's model (e.g. another number
@@ -45,7 +47,7 @@ from tool_utils import (
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.apis import read_checkpoint, require_checkpoint_fits
 from clad_mm.evaluation import format_split_table
-from clad_mm.evaluation.metrics import format_retrieval_table
+from clad_mm.evaluation.metrics import format_group_table, format_retrieval_table
 from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import write_atomically, write_json_atomically
 from clad_mm.visualization import plot_split_accuracies
@@ -255,6 +257,19 @@ def main():
         )
         print(format_split_table(metrics))
         print(f'Results written to {results_path} and {plot_path}')
+    if runner.rank == 0 and any(k.startswith('group/') for k in metrics):
+        results_path = osp.join(runner.log_dir, 'group.json')
+        write_json_atomically(
+            results_path,
+            dict(config=args.config, checkpoint=args.checkpoint, **metrics),
+            indent=2,
+        )
+        num_groups = sum(k.startswith('group/num_images/group_') for k in metrics)
+        group_names = runner.test_dataloader.dataset.metainfo.get('group_names') or [
+            f'group {index}' for index in range(num_groups)
+        ]
+        print(format_group_table(metrics, group_names))
+        print(f'Results written to {results_path}')
     if runner.rank == 0 and any(k.startswith('retrieval/') for k in metrics):
         results_path = osp.join(runner.log_dir, 'retrieval.json')
         write_json_atomically(

@@ -1,8 +1,10 @@
 """Comparison of test results across models: CLAD's Table 2, BGAugment's Table 1.
 
-A result file is a ``bg_challenge.json`` (per-split accuracies, BG-GAP) or a
+A result file is a ``bg_challenge.json`` (per-split accuracies, BG-GAP), a
 ``retrieval.json`` (MAP@R, P@1, R-Precision on the clean and the
-background-replaced test set), both written by ``tools/test.py``; the
+background-replaced test set) or a ``group.json`` (overall, worst-group,
+unweighted and train-weighted mean accuracy, per group), all written by
+``tools/test.py``; the
 texture-bias splits (:data:`TEXTURE_SPLITS`) that the former may hold are
 left to :mod:`clad_mm.analysis.shape_bias` (Table 7).
 """
@@ -20,8 +22,13 @@ from clad_mm.utils.fileio import write_atomically
 
 METRIC_PREFIX = 'bg_challenge/'
 RETRIEVAL_PREFIX = 'retrieval/'
+GROUP_PREFIX = 'group/'
 #: The metric prefix of each kind of result file.
-RESULT_PREFIXES = {'bg_challenge': METRIC_PREFIX, 'retrieval': RETRIEVAL_PREFIX}
+RESULT_PREFIXES = {
+    'bg_challenge': METRIC_PREFIX,
+    'retrieval': RETRIEVAL_PREFIX,
+    'group': GROUP_PREFIX,
+}
 # The columns of CLAD's Table 2; '↓' marks columns where lower is better.
 PAPER_COLUMNS = (
     ('original', 'ORIGINAL'),
@@ -79,9 +86,10 @@ def load_result(path: str, name: str | None = None) -> dict:
     kind, metrics = next(((k, m) for k, m in found if m), (None, {}))
     if not metrics:
         raise UserError(
-            f'{path!r} has no "{METRIC_PREFIX}<split>" accuracies nor '
-            f'"{RETRIEVAL_PREFIX}..." figures; expected the bg_challenge.json or '
-            'retrieval.json that tools/test.py writes'
+            f'{path!r} has no "{METRIC_PREFIX}<split>" accuracies, '
+            f'"{RETRIEVAL_PREFIX}..." or "{GROUP_PREFIX}..." figures; expected the '
+            'bg_challenge.json, retrieval.json or group.json that tools/test.py '
+            'writes'
         )
     named_by = 'caller'
     if name is None:
@@ -201,6 +209,34 @@ def comparison_columns(results: Sequence[dict], all_splits: bool = False) -> lis
     if 'bg_gap' in present:
         columns.append(('bg_gap', 'BG-GAP ↓'))
     return columns
+
+
+# The named figures of group robustness; the per-group accuracies follow.
+GROUP_SUMMARY_COLUMNS = (
+    ('accuracy/overall', 'overall'),
+    ('worst_group', 'worst group'),
+    ('unweighted_group_mean', 'unweighted group mean'),
+    ('train_weighted_mean', 'train-weighted mean'),
+)
+
+
+def group_columns(results: Sequence[dict]) -> list:
+    """The ``(key, title)`` columns of the group-robustness report.
+
+    The four named summary figures, then every group's accuracy
+    (``group <i>``, by index), where any result holds them.
+
+    Args:
+        results (Sequence[dict]): Group results as from :func:`load_result`.
+    """
+    present = _present_keys(results)
+    groups = sorted(
+        int(key.rsplit('_', 1)[1])
+        for key in present
+        if key.startswith('accuracy/group_')
+    )
+    columns = [(key, title) for key, title in GROUP_SUMMARY_COLUMNS if key in present]
+    return columns + [(f'accuracy/group_{g}', f'group {g}') for g in groups]
 
 
 def retrieval_columns(results: Sequence[dict]) -> list:

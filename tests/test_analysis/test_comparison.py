@@ -11,7 +11,9 @@ from clad_mm.analysis.comparison import (
     average_runs,
     comparison_columns,
     format_comparison_markdown,
+    group_columns,
     load_result,
+    retrieval_columns,
     write_comparison_csv,
 )
 from clad_mm.visualization.mixed_scatter_plot import plot_mixed_same_vs_rand
@@ -233,3 +235,81 @@ def test_averaging_refuses_results_named_only_by_their_folder(tmp_path):
         average_runs(results)
     named = [load_result(str(r['path']), name) for r, name in zip(results, 'ab')]
     assert [r['name'] for r in average_runs(named)] == ['a', 'b']
+
+
+def _write_metrics(path, config, prefix, **figures):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = dict(config=config, checkpoint='epoch_8.pth')
+    content.update({f'{prefix}/{k}': v for k, v in figures.items()})
+    path.write_text(json.dumps(content))
+    return path
+
+
+def test_retrieval_results_show_replaced_figures_with_their_draw_spread(tmp_path):
+    figures = {
+        'clean/MAP@R': 93.43,
+        'replaced/MAP@R': 7.6,
+        'replaced/MAP@R_std': 0.83,
+        'clean/P@1': 98.96,
+        'replaced/P@1': 18.82,
+        'replaced/P@1_std': 2.48,
+        'replaced/num_draws': 5,
+    }
+    path = _write_metrics(
+        tmp_path / 'retrieval.json', 'configs/x/base.py', 'retrieval', **figures
+    )
+    result = load_result(str(path))
+    assert result['kind'] == 'retrieval' and result['name'] == 'base'
+    columns = retrieval_columns([result])
+    assert [key for key, _ in columns] == [
+        'clean/MAP@R',
+        'replaced/MAP@R',
+        'clean/P@1',
+        'replaced/P@1',
+    ]
+    row = _table_rows(format_comparison_markdown([result], columns))[0]
+    assert row['MAP@R clean'] == '93.43' and row['MAP@R replaced'] == '7.60 ± 0.83'
+
+
+def test_group_results_give_the_named_figures_then_every_group(tmp_path):
+    figures = {
+        'accuracy/overall': 69.5,
+        'accuracy/group_0': 98.5,
+        'accuracy/group_1': 34.0,
+        'accuracy/group_3': 94.5,  # group 2 had no test image: absent
+        'unweighted_group_mean': 75.67,
+        'train_weighted_mean': 93.8,
+        'worst_group': 34.0,
+        'worst_group_index': 1,
+    }
+    path = _write_metrics(
+        tmp_path / 'group.json', 'configs/x/erm.py', 'group', **figures
+    )
+    result = load_result(str(path))
+    assert result['kind'] == 'group'
+    columns = group_columns([result])
+    assert [title for _, title in columns] == [
+        'overall',
+        'worst group',
+        'unweighted group mean',
+        'train-weighted mean',
+        'group 0',
+        'group 1',
+        'group 3',
+    ]
+    row = _table_rows(format_comparison_markdown([result], columns))[0]
+    assert row['worst group'] == '34.00' and row['group 3'] == '94.50'
+
+
+def test_results_of_different_kinds_are_not_averaged_together(tmp_path):
+    group = _write_metrics(
+        tmp_path / 'a/group.json', 'configs/x/m.py', 'group', worst_group=1.0
+    )
+    retrieval = _write_metrics(
+        tmp_path / 'b/retrieval.json',
+        'configs/x/m.py',
+        'retrieval',
+        **{'clean/MAP@R': 1.0},
+    )
+    with pytest.raises(ValueError, match='cannot average'):
+        average_runs([load_result(str(group)), load_result(str(retrieval))])

@@ -18,7 +18,10 @@ Example::
         work_dirs/clad/test/*/bg_challenge.json \
         --names Baseline CLAD --out-dir work_dirs/comparison
 
-Retrieval results (the ``retrieval.json`` files of metric-learning models)
+Group-robustness results (``group.json``) give one row per model with the
+overall, worst-group, unweighted-mean and train-weighted-mean accuracy and
+every group's. Retrieval results (the ``retrieval.json`` files of
+metric-learning models)
 give one table instead: MAP@R, P@1 and R-Precision on the clean and on the
 background-replaced test set, each replaced figure ``mean ± std`` over its
 background draws (over runs with ``--average-runs``)::
@@ -42,6 +45,7 @@ from clad_mm.analysis.comparison import (
     average_runs,
     comparison_columns,
     format_comparison_markdown,
+    group_columns,
     has_background_results,
     load_result,
     retrieval_columns,
@@ -78,7 +82,9 @@ def parse_args():
         description='Compare Background Challenge or retrieval results'
     )
     parser.add_argument(
-        'results', nargs='+', help='bg_challenge.json or retrieval.json files'
+        'results',
+        nargs='+',
+        help='bg_challenge.json, retrieval.json or group.json files',
     )
     parser.add_argument('--names', nargs='+', help='one model name per result file')
     parser.add_argument(
@@ -131,12 +137,19 @@ def main():
     kinds = {result['kind'] for result in results}
     if len(kinds) > 1:
         raise UserError(
-            'the result files mix Background Challenge and retrieval results; '
-            'compare each kind on its own'
+            'the result files mix kinds of results (Background Challenge, '
+            'retrieval, group robustness); compare each kind on its own'
         )
     sections = []
-    texture_columns = [] if kinds == {'retrieval'} else shape_bias_columns(results)
-    if kinds == {'retrieval'}:
+    texture_columns = (
+        [] if kinds & {'retrieval', 'group'} else shape_bias_columns(results)
+    )
+    if kinds == {'group'}:
+        columns = group_columns(results)
+        table = format_comparison_markdown(results, columns)
+        sections.append(('Group robustness (test accuracy, %)', table))
+        write_comparison_csv(results, columns, paths['comparison.csv'])
+    elif kinds == {'retrieval'}:
         columns = retrieval_columns(results)
         table = format_comparison_markdown(results, columns)
         sections.append(('Retrieval: clean / background-replaced test set', table))
