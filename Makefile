@@ -24,21 +24,27 @@ endif
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.clad_mm-installed
 
-DEMO_MODELS := resnet18_synbg_baseline resnet18_synbg_clad resnet18_synbg_clad_plus
+# Models are config paths under configs/, without .py; each trains in
+# work_dirs/<config name>.
+DEMO_MODELS := clad/resnet18_synbg_baseline clad/resnet18_synbg_clad \
+	clad/resnet18_synbg_clad_plus
 DEMO_NAMES := Baseline CLAD CLAD+
-TEXTURE_MODELS := resnet18_synbg_texture_baseline resnet18_synbg_texture_sclad \
-	resnet18_synbg_texture_sclad_plus
+TEXTURE_MODELS := s_clad/resnet18_synbg_texture_baseline s_clad/resnet18_synbg_texture_sclad \
+	s_clad/resnet18_synbg_texture_sclad_plus
 TEXTURE_NAMES := Baseline S-CLAD S-CLAD+
-PRETRAINED_MODELS := efficientnet_lite0_synbg_baseline efficientnet_lite0_synbg_clad \
-	efficientnet_lite0_synbg_clad_plus efficientnet_lite0_synbg_swap_control
-PRETRAINED_NAMES := Baseline CLAD CLAD+ Swap-control
-DML_MODELS := efficientnet_lite0_synsop_multi_similarity \
-	efficientnet_lite0_synsop_multi_similarity_bgaugment
+PRETRAINED_MODELS := clad/efficientnet_lite0_synbg_baseline clad/efficientnet_lite0_synbg_clad \
+	clad/efficientnet_lite0_synbg_clad_plus clad/efficientnet_lite0_synbg_swap_control \
+	clusterfix/efficientnet_lite0_synbg_clusterfix
+PRETRAINED_NAMES := Baseline CLAD CLAD+ Swap-control ClusterFix
+DML_MODELS := bgaugment/efficientnet_lite0_synsop_multi_similarity \
+	bgaugment/efficientnet_lite0_synsop_multi_similarity_bgaugment
 DML_NAMES := Base BGAugment
 CLUSTERFIX_MODELS := erm clusterfix group_balanced
 CLUSTERFIX_NAMES := ERM ClusterFix Group-balanced-oracle
-CLUSTERFIX_PSEUDO_LABELS := work_dirs/synwaterbirds_pseudo_labels.json
 LITE0_CHECKPOINT := checkpoints/efficientnet_lite0_in1k.pth
+LITE0_CONFIG := configs/efficientnet_lite/efficientnet_lite0_in1k.py
+SYNBG_PSEUDO_LABELS := work_dirs/synbg_pseudo_labels.json
+SYNWATERBIRDS_PSEUDO_LABELS := work_dirs/synwaterbirds_pseudo_labels.json
 
 .PHONY: demo demo-texture demo-pretrained demo-dml demo-clusterfix test lint format \
 	install synbg synbg-texture synsop synwaterbirds pretrained-weights
@@ -76,45 +82,49 @@ $(LITE0_CHECKPOINT): | $(INSTALLED)
 
 pretrained-weights: $(LITE0_CHECKPOINT)
 
-# $(call train_test_compare,CONFIG_DIR,MODELS,NAMES,REPORT_DIR[,RESULT_FILE]):
+# ClusterFix's pseudo-labels: clusters of the ImageNet EfficientNet-Lite0's
+# features of the training images, 8 per class (written once). SynBG's test
+# splits hold no groups to compare them with: its train split only.
+$(SYNBG_PSEUDO_LABELS): | synbg pretrained-weights
+	$(PY) tools/analysis/make_pseudo_labels.py $(LITE0_CONFIG) $(LITE0_CHECKPOINT) \
+		--data-config configs/clad/efficientnet_lite0_synbg_baseline.py --splits train --out $@
+
+$(SYNWATERBIRDS_PSEUDO_LABELS): | synwaterbirds pretrained-weights
+	$(PY) tools/analysis/make_pseudo_labels.py $(LITE0_CONFIG) $(LITE0_CHECKPOINT) \
+		--data-config configs/clusterfix/efficientnet_lite0_synwaterbirds_erm.py --out $@
+
+# $(call train_test_compare,MODELS,NAMES,REPORT_DIR[,RESULT_FILE]):
 # each model resumes where an interrupted run stopped; a finished one is only
 # re-tested (its metrics file, bg_challenge.json unless RESULT_FILE is given,
 # is replaced: --overwrite).
 define train_test_compare
-	set -e; for model in $(2); do \
-		$(PY) tools/train.py configs/$(1)/$$model.py --work-dir work_dirs/$$model --resume; \
-		$(PY) tools/test.py configs/$(1)/$$model.py "$$(cat work_dirs/$$model/last_checkpoint)" \
-			--work-dir work_dirs/$$model/test \
-			--out work_dirs/$$model/test/$(or $(5),bg_challenge.json) --out-item metrics --overwrite; \
+	set -e; for model in $(1); do \
+		work_dir=work_dirs/$$(basename $$model); \
+		$(PY) tools/train.py configs/$$model.py --work-dir $$work_dir --resume; \
+		$(PY) tools/test.py configs/$$model.py "$$(cat $$work_dir/last_checkpoint)" \
+			--work-dir $$work_dir/test \
+			--out $$work_dir/test/$(or $(4),bg_challenge.json) --out-item metrics --overwrite; \
 	done
 	$(PY) tools/analysis/compare.py \
-		$(foreach model,$(2),work_dirs/$(model)/test/$(or $(5),bg_challenge.json)) \
-		--names $(3) --out-dir $(4) --overwrite
+		$(foreach model,$(1),work_dirs/$(notdir $(model))/test/$(or $(4),bg_challenge.json)) \
+		--names $(2) --out-dir $(3) --overwrite
 endef
 
 demo: synbg
-	$(call train_test_compare,clad,$(DEMO_MODELS),$(DEMO_NAMES),work_dirs/synbg_comparison)
+	$(call train_test_compare,$(DEMO_MODELS),$(DEMO_NAMES),work_dirs/synbg_comparison)
 
 demo-texture: synbg-texture
-	$(call train_test_compare,s_clad,$(TEXTURE_MODELS),$(TEXTURE_NAMES),work_dirs/synbg_texture_comparison)
+	$(call train_test_compare,$(TEXTURE_MODELS),$(TEXTURE_NAMES),work_dirs/synbg_texture_comparison)
 
-demo-pretrained: synbg pretrained-weights
-	$(call train_test_compare,clad,$(PRETRAINED_MODELS),$(PRETRAINED_NAMES),work_dirs/synbg_pretrained_comparison)
+demo-pretrained: synbg pretrained-weights $(SYNBG_PSEUDO_LABELS)
+	$(call train_test_compare,$(PRETRAINED_MODELS),$(PRETRAINED_NAMES),work_dirs/synbg_pretrained_comparison)
 
 demo-dml: synsop pretrained-weights
-	$(call train_test_compare,bgaugment,$(DML_MODELS),$(DML_NAMES),work_dirs/synsop_dml_comparison,retrieval.json)
+	$(call train_test_compare,$(DML_MODELS),$(DML_NAMES),work_dirs/synsop_dml_comparison,retrieval.json)
 
-# ERM first; the pseudo-labels are the clusters of the ImageNet
-# EfficientNet-Lite0's features (written once); each model is tested at its
-# best validation worst-group checkpoint.
-demo-clusterfix: synwaterbirds pretrained-weights
-	set -e; $(PY) tools/train.py configs/clusterfix/efficientnet_lite0_synwaterbirds_erm.py \
-		--work-dir work_dirs/synwaterbirds_erm --resume
-	test -f $(CLUSTERFIX_PSEUDO_LABELS) || $(PY) tools/analysis/make_pseudo_labels.py \
-		configs/efficientnet_lite/efficientnet_lite0_in1k.py $(LITE0_CHECKPOINT) \
-		--data-config configs/clusterfix/efficientnet_lite0_synwaterbirds_erm.py \
-		--out $(CLUSTERFIX_PSEUDO_LABELS)
-	set -e; for model in clusterfix group_balanced; do \
+# Each model is tested at its best validation worst-group checkpoint.
+demo-clusterfix: synwaterbirds pretrained-weights $(SYNWATERBIRDS_PSEUDO_LABELS)
+	set -e; for model in $(CLUSTERFIX_MODELS); do \
 		$(PY) tools/train.py configs/clusterfix/efficientnet_lite0_synwaterbirds_$$model.py \
 			--work-dir work_dirs/synwaterbirds_$$model --resume; \
 	done

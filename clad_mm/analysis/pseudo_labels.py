@@ -38,7 +38,8 @@ A class with fewer than ``k`` training images is an error naming the class
 and its count (no reduced ``k``: every class keeps ``k`` ids, so the id
 layout holds). With group labels, :func:`cluster_group_makeup`,
 :func:`majority_group_shares` and :func:`within_class_mutual_information`
-say how well the clusters recover the groups.
+say how well the clusters recover the groups; :func:`shuffle_within_class`
+makes the control that keeps the clusters' sizes and drops their meaning.
 """
 
 from collections.abc import Sequence
@@ -183,6 +184,34 @@ def assign_to_centres(
         np.arange(len(features)), labels
     ]
     return labels * clusters_per_class + own_class.argmax(axis=1)
+
+
+def shuffle_within_class(
+    global_ids: np.ndarray, labels: np.ndarray, seed: int
+) -> np.ndarray:
+    """The ids permuted among the samples of each class: a control.
+
+    Every cluster keeps its size and its class, but its members are drawn at
+    random from the class, so the clusters say nothing about the images. A
+    ClusterFix run on these ids has ClusterFix's heads, loss and size terms
+    ``N / n_c`` and no information from the features.
+
+    Args:
+        global_ids (np.ndarray): N global cluster ids.
+        labels (np.ndarray): N target classes.
+        seed (int): Seed of the permutations.
+
+    Returns:
+        np.ndarray: N int64 ids, a permutation of ``global_ids`` within each
+        class.
+    """
+    shuffled = np.asarray(global_ids, dtype=np.int64).copy()
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        shuffled[members] = shuffled[rng.permutation(members)]
+    return shuffled
 
 
 def _check_labels(features: np.ndarray, labels: np.ndarray, num_classes: int) -> None:
@@ -563,13 +592,17 @@ class ExtractedFeatures:
     checkpoint: str
 
 
-def read_splits(data_config: Config) -> dict[str, SplitSamples]:
-    """The images of every split a data config has.
+def read_splits(
+    data_config: Config, splits: Sequence[str] = SPLITS
+) -> dict[str, SplitSamples]:
+    """The images of the splits a data config has, of those asked for.
 
     Args:
         data_config (Config): The config whose ``train_dataloader`` (needed)
             and ``val_dataloader`` / ``test_dataloader`` (optional) datasets
             list the images.
+        splits (Sequence[str]): The splits to read, ``'train'`` among them.
+            Defaults to all three.
 
     Returns:
         dict[str, SplitSamples]: Per split present, ``'train'`` first.
@@ -579,7 +612,7 @@ def read_splits(data_config: Config) -> dict[str, SplitSamples]:
             :func:`read_split`.
     """
     samples = {}
-    for split in SPLITS:
+    for split in (name for name in SPLITS if name in splits):
         split_samples = read_split(data_config, split)
         if split_samples is not None:
             samples[split] = split_samples

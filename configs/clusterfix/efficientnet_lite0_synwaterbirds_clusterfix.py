@@ -10,21 +10,10 @@
 #       --out work_dirs/synwaterbirds_pseudo_labels.json
 _base_ = ['./efficientnet_lite0_synwaterbirds_erm.py']
 
-pseudo_labels = 'work_dirs/synwaterbirds_pseudo_labels.json'
 model = dict(
     type='ClusterFixClassifier',
-    pseudo_labels=pseudo_labels,
+    pseudo_labels={{_base_.pseudo_labels}},
     feat_channels=1280,
     beta=0.01,
 )
-train_dataloader = dict(
-    dataset=dict(
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadPseudoLabel', pseudo_labels=pseudo_labels),
-            dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.7, 1.0)),
-            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            dict(type='PackInputs', algorithm_keys=('pseudo_label',)),
-        ]
-    )
-)
+train_dataloader = dict(dataset=dict(pipeline={{_base_.clusterfix_train_pipeline}}))

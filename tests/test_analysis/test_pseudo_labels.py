@@ -18,6 +18,7 @@ from clad_mm.analysis.pseudo_labels import (
     cluster_per_class,
     load_feature_model,
     majority_group_shares,
+    shuffle_within_class,
     within_class_mutual_information,
 )
 from clad_mm.datasets import WaterbirdsDataset
@@ -138,6 +139,18 @@ def test_assignment_reproduces_the_train_clusters():
 def test_assignment_refuses_a_label_without_centres():
     with pytest.raises(ValueError, match='label 2 is outside the 2 classes'):
         assign_to_centres(np.ones((1, 3)), np.array([2]), np.eye(3)[[0, 1, 2, 0]], 2)
+
+
+def test_shuffle_within_class_keeps_sizes_and_classes_and_moves_members():
+    ids = np.array([0, 0, 0, 1, 2, 2, 3, 3, 3, 3, 0, 1])
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0])
+    shuffled = shuffle_within_class(ids, labels, seed=3)
+    for label in (0, 1):
+        members = labels == label
+        assert sorted(shuffled[members]) == sorted(ids[members])
+    assert not np.array_equal(shuffled, ids)
+    assert np.array_equal(shuffle_within_class(ids, labels, seed=3), shuffled)
+    assert ids.tolist() == [0, 0, 0, 1, 2, 2, 3, 3, 3, 3, 0, 1]  # input untouched
 
 
 def test_group_makeup_counts_and_recovery():
@@ -353,6 +366,7 @@ def test_tool_writes_pseudo_labels_clusters_figure_and_table(
         'checkpoint',
         'data_config',
         'seed',
+        'shuffled_within_class',
         'splits',
         'cluster_sizes',
     }
@@ -360,6 +374,7 @@ def test_tool_writes_pseudo_labels_clusters_figure_and_table(
     assert (written['clusters_per_class'], written['num_classes']) == (2, 2)
     assert (written['feature_config'], written['checkpoint']) == (config, checkpoint)
     assert (written['data_config'], written['seed']) == (config, 0)
+    assert written['shuffled_within_class'] is False
     assert load_pseudo_labels(str(out)) == written
     for split in ('train', 'val', 'test'):
         dataset = WaterbirdsDataset(str(data_root), split)
@@ -409,6 +424,36 @@ def test_tool_writes_pseudo_labels_clusters_figure_and_table(
     again = run_cli(TOOL, *tool_arguments(config, checkpoint, out, '--overwrite'))
     assert again.status == 0, again.stderr
     assert json.loads(out.read_text()) == written
+
+
+def test_tool_labels_only_the_splits_asked_for(workspace, tmp_path, run_cli):
+    _, _, config, checkpoint = workspace
+    out = tmp_path / 'train_only.json'
+    result = run_cli(
+        TOOL, *tool_arguments(config, checkpoint, out, '--splits', 'train')
+    )
+    assert result.status == 0, result.stderr
+    assert list(json.loads(out.read_text())['splits']) == ['train']
+    refused = run_cli(
+        TOOL,
+        *tool_arguments(config, checkpoint, tmp_path / 'x.json', '--splits', 'val'),
+    )
+    assert refused.status == 2 and '--splits must include train' in refused.stderr
+
+
+def test_tool_shuffled_control_keeps_the_cluster_sizes(workspace, tmp_path, run_cli):
+    _, _, config, checkpoint = workspace
+    clustered, control = tmp_path / 'clustered.json', tmp_path / 'control.json'
+    for out, extra in ((clustered, ()), (control, ('--shuffle-within-class',))):
+        result = run_cli(TOOL, *tool_arguments(config, checkpoint, out, *extra))
+        assert result.status == 0, result.stderr
+    clustered, control = (json.loads(p.read_text()) for p in (clustered, control))
+    assert control['shuffled_within_class'] is True
+    assert control['cluster_sizes'] == clustered['cluster_sizes']
+    assert control['splits']['val'] == clustered['splits']['val']
+    assert control['splits']['train'].keys() == clustered['splits']['train'].keys()
+    for path, cluster in control['splits']['train'].items():
+        assert cluster // 2 == clustered['splits']['train'][path] // 2
 
 
 def test_tool_without_checkpoint_uses_the_pretrained_backbone(

@@ -111,3 +111,67 @@ def test_the_tools_add_the_hook_once(monkeypatch):
     hooks = [hook['type'] for hook in cfg.custom_hooks]
     assert hooks.count('RunChecksHook') == 1
     assert isinstance(HOOKS.build(dict(type='RunChecksHook')), RunChecksHook)
+
+
+def clusterfix_case(tmp_path, file_sizes, pipeline_file=None):
+    """A two-image group CSV set whose pipeline reads ``pipeline_file`` (by
+    default the model's file, made for ``sum(file_sizes)`` images)."""
+    for name in ('a.jpg', 'b.jpg'):
+        assert cv2.imwrite(str(tmp_path / name), np.zeros((4, 4, 3), np.uint8))
+    (tmp_path / 'groups.csv').write_text('path,label,group\na.jpg,0,0\nb.jpg,1,3\n')
+    model_file = tmp_path / 'model_pseudo.json'
+    model_file.write_text(
+        '{"format": "clad_mm.pseudo_labels", "version": 1, '
+        '"clusters_per_class": 2, "num_classes": 2, "splits": {"train": '
+        f'{{"{tmp_path / "a.jpg"}": 0, "{tmp_path / "b.jpg"}": 2}}}}, '
+        f'"cluster_sizes": {file_sizes}}}'
+    )
+    dataset = DATASETS.build(
+        dict(
+            type='GroupCSVDataset',
+            data_root=str(tmp_path),
+            ann_file='groups.csv',
+            pipeline=[
+                dict(
+                    type='LoadPseudoLabel',
+                    pseudo_labels=str(pipeline_file or model_file),
+                )
+            ],
+        )
+    )
+    cfg = Config.fromfile(
+        osp.join(
+            REPO_ROOT,
+            'configs/clusterfix/efficientnet_lite0_synwaterbirds_clusterfix.py',
+        )
+    )
+    cfg.model.backbone.init_cfg = None
+    cfg.model.pseudo_labels = str(model_file)
+    runner = runner_with(MODELS.build(cfg.model), dataset, 'train_loop')
+    return runner, model_file
+
+
+def test_clusterfix_pipeline_and_model_must_read_one_pseudo_label_file(tmp_path):
+    other = tmp_path / 'other.json'
+    runner, model_file = clusterfix_case(tmp_path, [1, 0, 1, 0])
+    other.write_text(model_file.read_text())
+    runner, model_file = clusterfix_case(tmp_path, [1, 0, 1, 0], other)
+    with pytest.raises(UserError) as raised:
+        RunChecksHook().before_train(runner)
+    assert str(raised.value) == (
+        f"model.pseudo_labels={model_file} but the training pipeline's "
+        f'LoadPseudoLabel reads {other} in {CONFIG}: both must name the same file'
+    )
+
+
+def test_clusterfix_pseudo_labels_must_fit_the_training_set(tmp_path):
+    runner, model_file = clusterfix_case(tmp_path, [1, 1, 1, 0])
+    with pytest.raises(UserError) as raised:
+        RunChecksHook().before_train(runner)
+    assert str(raised.value) == (
+        f'the training set of {tmp_path} has 2 images but the pseudo-label file '
+        f'{model_file} was made for 3: make the pseudo-labels from this training '
+        'set (tools/analysis/make_pseudo_labels.py)'
+    )
+    matching, _ = clusterfix_case(tmp_path, [1, 0, 1, 0])
+    RunChecksHook().before_train(matching)  # one file, two images: accepted

@@ -12,7 +12,8 @@ Waterbirds, the backbone's ``Pretrained`` init as no CHECKPOINT is given)::
 
 runs FEATURE_CONFIG's test pipeline and model (backbone and neck) over the
 images of DATA_CONFIG's ``train_dataloader.dataset`` and, if present,
-``val_dataloader.dataset`` and ``test_dataloader.dataset``, clusters the
+``val_dataloader.dataset`` and ``test_dataloader.dataset`` (``--splits``
+names fewer: training reads the train split only), clusters the
 train features of each class into ``--clusters-per-class`` clusters and
 assigns val and test images to the nearest train centre of their class
 (see :mod:`clad_mm.analysis.pseudo_labels` for the k-means). It writes:
@@ -30,6 +31,8 @@ assigns val and test images to the nearest train centre of their class
 
 It prints a Markdown table of the clusters (sizes per split, the train
 group make-up). Existing outputs are kept unless ``--overwrite`` is given.
+``--shuffle-within-class`` writes a control instead: the train ids permuted
+within each class (sizes kept, members random; val and test as clustered).
 """
 
 import argparse
@@ -49,10 +52,12 @@ except ImportError:
 
 from clad_mm.analysis.pseudo_labels import (
     DEFAULT_CLUSTERS_PER_CLASS,
+    SPLITS,
     assign_splits,
     cluster_summary,
     extract_split_features,
     read_splits,
+    shuffle_within_class,
 )
 from clad_mm.datasets.pseudo_label_file import (
     PSEUDO_LABEL_FORMAT,
@@ -112,7 +117,22 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=DEFAULT_CLUSTERS_PER_CLASS,
         help='k-means clusters within each class',
     )
-    parser.add_argument('--seed', type=int, default=0, help='seed of the k-means')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the k-means (and the shuffle)'
+    )
+    parser.add_argument(
+        '--splits',
+        nargs='+',
+        choices=SPLITS,
+        default=list(SPLITS),
+        help='the splits to label, train among them (default: all the data config has)',
+    )
+    parser.add_argument(
+        '--shuffle-within-class',
+        action='store_true',
+        help='a control: permute the train cluster ids within each class '
+        '(cluster sizes kept, members random)',
+    )
     parser.add_argument(
         '--batch-size', type=positive_int, default=64, help='images per forward pass'
     )
@@ -124,6 +144,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     add_overwrite_argument(parser, '--out and the files beside it')
     args = parser.parse_args(argv)
 
+    if 'train' not in args.splits:
+        parser.error('--splits must include train: its clusters label the others')
     for flag, path in (
         ('FEATURE_CONFIG', args.feature_config),
         ('--data-config', args.data_config),
@@ -306,7 +328,7 @@ def main(argv=None) -> None:
     feature_config = load_config(args.feature_config)
     data_config = load_config(args.data_config)
     with registry_errors_named(args.data_config):
-        samples = read_splits(data_config)
+        samples = read_splits(data_config, args.splits)
     with registry_errors_named(args.feature_config):
         extracted = extract_split_features(
             feature_config,
@@ -320,6 +342,8 @@ def main(argv=None) -> None:
         max(int(split.labels.max()) for split in samples.values())
     )
     ids, _ = assign_splits(extracted, args.clusters_per_class, args.seed, class_names)
+    if args.shuffle_within_class:
+        ids['train'] = shuffle_within_class(ids['train'], train.labels, args.seed)
     num_clusters = args.clusters_per_class * len(class_names)
     group_names = None
     if train.groups is not None:
@@ -350,6 +374,7 @@ def main(argv=None) -> None:
         'checkpoint': extracted.checkpoint,
         'data_config': args.data_config,
         'seed': args.seed,
+        'shuffled_within_class': args.shuffle_within_class,
         'splits': {
             split: dict(zip(split_samples.img_paths, ids[split].tolist()))
             for split, split_samples in samples.items()

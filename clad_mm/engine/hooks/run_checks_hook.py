@@ -9,6 +9,7 @@ root and the config key. ``tools/train.py`` and ``tools/test.py`` add it to
 """
 
 import logging
+import os.path as osp
 
 import numpy as np
 from mmengine.hooks import Hook
@@ -17,6 +18,7 @@ from mmengine.model import is_model_wrapper
 from mmpretrain.models.retrievers import BaseRetriever
 from mmpretrain.registry import HOOKS
 
+from clad_mm.datasets.transforms.load_pseudo_label import LoadPseudoLabel
 from clad_mm.utils.errors import UserError
 
 
@@ -34,8 +36,11 @@ class RunChecksHook(Hook):
     never trained). A retriever's validation and test sets are not checked:
     retrieval is evaluated on classes the model never trained on. A training
     sampler with its own ``batch_size`` (``MPerClassSampler``) must agree
-    with the dataloader's. The check reads the data set's labels and meta
-    information only; no image is decoded.
+    with the dataloader's. A model trained on a pseudo-label file
+    (``ClusterFixClassifier``) must read the same file as the training
+    pipeline's ``LoadPseudoLabel``, made for a training set of this size. The
+    check reads the data set's labels and meta information only; no image is
+    decoded.
     """
 
     priority = 'VERY_HIGH'
@@ -44,6 +49,7 @@ class RunChecksHook(Hook):
         """Checks the train and validation data sets, and the sampler."""
         dataloader = runner.train_loop.dataloader
         self._check(runner, dataloader.dataset, training=True)
+        self._check_pseudo_labels(runner, dataloader.dataset)
         sampler_batch = getattr(
             getattr(dataloader, 'sampler', None), 'batch_size', None
         )
@@ -63,6 +69,32 @@ class RunChecksHook(Hook):
     def before_test(self, runner) -> None:
         """Checks the test data set."""
         self._check(runner, runner.test_loop.dataloader.dataset, training=False)
+
+    def _check_pseudo_labels(self, runner, dataset) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        path = getattr(model, 'pseudo_labels', None)
+        if path is None:
+            return
+        config = getattr(runner.cfg, 'filename', None) or 'the config'
+        pipeline = getattr(getattr(dataset, 'pipeline', None), 'transforms', ())
+        for step in pipeline:
+            if isinstance(step, LoadPseudoLabel) and osp.realpath(
+                step.pseudo_labels
+            ) != osp.realpath(path):
+                raise UserError(
+                    f"model.pseudo_labels={path} but the training pipeline's "
+                    f'LoadPseudoLabel reads {step.pseudo_labels} in {config}: '
+                    'both must name the same file'
+                )
+        num_samples = model.cluster_state.num_samples
+        if len(dataset) != num_samples:
+            data_root = getattr(dataset, 'data_root', None) or type(dataset).__name__
+            raise UserError(
+                f'the training set of {data_root} has {len(dataset)} images but '
+                f'the pseudo-label file {path} was made for {num_samples}: make '
+                'the pseudo-labels from this training set '
+                '(tools/analysis/make_pseudo_labels.py)'
+            )
 
     def _check(self, runner, dataset, training: bool) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model

@@ -21,6 +21,16 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
+# ClusterFix's training pipeline (configs/clusterfix/*_clusterfix.py set it):
+# the same augmentation, and each image's cluster from the pseudo-label file
+# (tools/analysis/make_pseudo_labels.py writes it; `make demo-clusterfix`).
+pseudo_labels = 'work_dirs/synwaterbirds_pseudo_labels.json'
+clusterfix_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPseudoLabel', pseudo_labels=pseudo_labels),
+    *train_pipeline[1:-1],
+    dict(type='PackInputs', algorithm_keys=('pseudo_label',)),
+]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'group')),
