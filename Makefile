@@ -5,13 +5,18 @@
 #   make demo-texture - the same for texture bias: S-CLAD on SynBG's texture
 #                variant (baseline, S-CLAD, S-CLAD+)
 #   make demo-pretrained - SynBG from ImageNet features: the pretrained
-#                EfficientNet-Lite0 fine-tuned as baseline, CLAD, CLAD+ and
-#                the swap-augmentation control (CLAD+ with lambda = 0)
+#                EfficientNet-Lite0 fine-tuned as baseline, CLAD, CLAD+, the
+#                swap-augmentation control (CLAD+ with lambda = 0) and the
+#                mask-free ClusterFix
 #   make demo-dml - BGAugment for deep metric learning: generate SynSOP (a
 #                retrieval set in Stanford Online Products' layout whose
 #                products sit on their own backgrounds), train the pretrained
 #                EfficientNet-Lite0 embedding without and with BGAugment and
 #                print MAP@R on the clean and background-replaced test set
+#   make demo-clusterfix - group robustness: generate SynWaterbirds (Waterbirds'
+#                metadata.csv layout), cluster its ImageNet features into
+#                pseudo-labels, train ERM, ClusterFix and the group-balanced
+#                oracle and print the worst-group table
 # An active virtual environment is used as it is; otherwise .venv is created.
 
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
