@@ -29,9 +29,7 @@ def write_pseudo_labels(data_root, path):
     """Two clusters per class: the bird's place (what a good clustering finds)."""
     train = WaterbirdsDataset(data_root, 'train')
     infos = [train.get_data_info(index) for index in range(len(train))]
-    ids = [
-        CLUSTERS_PER_CLASS * info['gt_label'] + info['group'] % 2 for info in infos
-    ]
+    ids = [CLUSTERS_PER_CLASS * info['gt_label'] + info['group'] % 2 for info in infos]
     content = {
         'format': 'clad_mm.pseudo_labels',
         'version': 1,
