@@ -85,7 +85,8 @@ SYNBG_CONFIGS = [path for path in CONFIGS if '_synbg' in osp.basename(path)]
 CONFIGS_224 = [
     path
     for path in CONFIGS
-    if path not in SYNBG_CONFIGS and osp.basename(path) != 'efficientnet_lite0_in1k.py'
+    if path not in SYNBG_CONFIGS
+    and osp.basename(path) not in ('efficientnet_lite0_in1k.py', 'resnet18_in1k.py')
 ]
 #: Configs that fine-tune the ImageNet-1k EfficientNet-Lite0.
 LITE0_TRAINING_CONFIGS = [
