@@ -34,9 +34,9 @@ def config(family, variant):
     return Config.fromfile(osp.join(CONFIG_DIR, f'{family}_{variant}.py'))
 
 
-def test_every_family_has_the_three_variants():
+def test_every_family_has_the_four_variants():
     for family in FAMILIES:
-        for variant in VARIANTS:
+        for variant in (*VARIANTS, 'group_dro'):
             assert osp.isfile(osp.join(CONFIG_DIR, f'{family}_{variant}.py'))
 
 
@@ -85,6 +85,24 @@ def test_variants_differ_only_in_model_sampler_and_pipeline(family):
         assert 'group' in cfg['test_dataloader']['dataset']['pipeline'][-1]['meta_keys']
     for name in ('model', 'data_preprocessor', 'param_scheduler', 'train_cfg'):
         assert oracle[name] == erm[name]
+
+
+@pytest.mark.parametrize('family', FAMILIES)
+def test_group_dro_is_erm_with_the_robust_loss_and_group_labels(family):
+    erm, dro = (config(family, v).to_dict() for v in ('erm', 'group_dro'))
+    assert dro['model'] == {
+        **erm['model'],
+        'type': 'GroupDROClassifier',
+        'num_groups': 4,
+        'step_size': 0.01,
+    }
+    pipeline = dro['train_dataloader']['dataset']['pipeline']
+    erm_pipeline = erm['train_dataloader']['dataset']['pipeline']
+    assert pipeline[:-1] == erm_pipeline[:-1]
+    assert pipeline[-1] == dict(type='PackInputs', algorithm_keys=('group',))
+    assert dro['train_dataloader']['sampler'] == erm['train_dataloader']['sampler']
+    for name in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'val_evaluator'):
+        assert dro[name] == erm[name]
 
 
 @pytest.mark.parametrize('family', PAPER_FAMILIES)
@@ -212,3 +230,32 @@ def test_clusterfix_demo_config_builds_and_trains_a_step(tmp_path):
     losses = model(torch.rand(2, 3, 64, 64), batch, mode='loss')
     assert set(losses) == {'loss', 'loss_pseudo', 'cluster_weight_max'}
     assert model.cluster_state.seen.tolist() == [True, True]
+
+
+@pytest.mark.parametrize('family', PAPER_FAMILIES)
+def test_group_dro_reads_the_groups_and_trains_a_step(family, tmp_path):
+    data_root = tmp_path / 'data'
+    if 'waterbirds' in family:
+        write_waterbirds(data_root)
+    else:
+        write_celeba(data_root)
+    cfg = config(family, 'group_dro')
+    cfg.train_dataloader.dataset.data_root = str(data_root)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    samples = [dataset[i] for i in range(4)]
+    assert [s['data_samples'].group for s in samples] == [0, 1, 2, 3]
+    cfg.model.backbone.init_cfg = None  # no download
+    cfg.model['data_preprocessor'] = cfg.data_preprocessor
+    model = MODELS.build(cfg.model)
+    batch = model.data_preprocessor(
+        dict(
+            inputs=[s['inputs'] for s in samples],
+            data_samples=[s['data_samples'] for s in samples],
+        ),
+        training=True,
+    )
+    losses = model(**batch, mode='loss')
+    assert torch.isfinite(losses['loss'])
+    assert not torch.equal(
+        model.group_state.weights, torch.full((4,), 0.25, dtype=torch.float64)
+    )

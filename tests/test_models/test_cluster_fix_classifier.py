@@ -154,3 +154,38 @@ def test_load_pseudo_label_transform(pseudo_file):
         transform({'img_path': 'img3.jpg', 'gt_label': 0})
     with pytest.raises(UserError, match="no split 'val'"):
         LoadPseudoLabel(pseudo_file, split='val')
+
+
+def test_three_classes_and_a_batch_of_one_sample(tmp_path):
+    # 3 classes x 3 clusters; a batch of one image (where a .squeeze() would
+    # drop the batch dimension) and one with a single image of a class.
+    content = {
+        **PSEUDO,
+        'clusters_per_class': 3,
+        'num_classes': 3,
+        'splits': {'train': {f'img{i}.jpg': c for i, c in enumerate([0, 4, 8, 7])}},
+        'cluster_sizes': [1, 0, 0, 0, 1, 0, 0, 1, 1],
+    }
+    path = tmp_path / 'three.json'
+    path.write_text(json.dumps(content))
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type='ClusterFixClassifier',
+            backbone=dict(type='ResNet', depth=18),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=3, in_channels=512),
+            pseudo_labels=str(path),
+            feat_channels=512,
+        )
+    )
+    assert model.pseudo_head.out_features == 9
+    one = model.loss(torch.rand(1, 3, 64, 64), samples([2], [2], [8]))
+    assert one['loss'].dim() == 0 and torch.isfinite(one['loss'])
+    # A lone sample's weight is its cluster's, renormalised to 1.
+    assert model.cluster_state.weights[2].item() == pytest.approx(1.0)
+    mixed = model.loss(
+        torch.rand(3, 3, 32, 32), samples([0, 1, 3], [0, 1, 2], [0, 4, 7])
+    )
+    assert torch.isfinite(mixed['loss'])
+    assert model.cluster_state.seen.tolist() == [True] * 4

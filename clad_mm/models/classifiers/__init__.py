@@ -2,5 +2,6 @@
 
 from .clad_classifier import CLADClassifier
 from .cluster_fix_classifier import ClusterFixClassifier
+from .group_dro_classifier import GroupDROClassifier
 
-__all__ = ['CLADClassifier', 'ClusterFixClassifier']
+__all__ = ['CLADClassifier', 'ClusterFixClassifier', 'GroupDROClassifier']

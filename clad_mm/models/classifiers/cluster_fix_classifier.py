@@ -10,6 +10,7 @@ from clad_mm.datasets.pseudo_label_file import load_pseudo_labels
 from clad_mm.utils.errors import UserError
 
 from ..memories.cluster_weight_state import ClusterWeightState
+from .sample_fields import sample_field
 
 
 @MODELS.register_module()
@@ -99,8 +100,21 @@ class ClusterFixClassifier(ImageClassifier):
         pooled = feats[-1] if isinstance(feats, tuple) else feats
         device = pooled.device
         targets = torch.cat([sample.gt_label for sample in data_samples]).to(device)
-        clusters = self._field(data_samples, 'pseudo_label', device)
-        sample_idx = self._field(data_samples, 'sample_idx', device)
+        clusters = sample_field(
+            data_samples,
+            'pseudo_label',
+            device,
+            'ClusterFixClassifier',
+            'add LoadPseudoLabel to the training pipeline and '
+            "PackInputs(algorithm_keys=('pseudo_label',))",
+        )
+        sample_idx = sample_field(
+            data_samples,
+            'sample_idx',
+            device,
+            'ClusterFixClassifier',
+            "keep 'sample_idx' in PackInputs' meta_keys",
+        )
         local = clusters - self.clusters_per_class * targets
         if ((local < 0) | (local >= self.clusters_per_class)).any():
             raise UserError(
@@ -122,20 +136,3 @@ class ClusterFixClassifier(ImageClassifier):
             'loss_pseudo': self.beta * pseudo_ce.mean(),
             'cluster_weight_max': weights.max(),
         }
-
-    @staticmethod
-    def _field(data_samples, name: str, device) -> torch.Tensor:
-        values = []
-        for sample in data_samples:
-            if name not in sample:
-                raise UserError(
-                    f"ClusterFixClassifier needs each training sample's {name!r}; "
-                    + (
-                        'add LoadPseudoLabel to the training pipeline and '
-                        "PackInputs(algorithm_keys=('pseudo_label',))"
-                        if name == 'pseudo_label'
-                        else "keep 'sample_idx' in PackInputs' meta_keys"
-                    )
-                )
-            values.append(int(sample.get(name)))
-        return torch.tensor(values, device=device)

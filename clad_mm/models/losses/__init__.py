@@ -6,6 +6,7 @@ from .cluster_fix_weights import (
     cluster_weights,
     moving_average_weights,
 )
+from .group_dro import exponentiated_group_weights, group_mean_losses
 from .info_nce import (
     contrastive_accuracy,
     info_nce_logits,
@@ -18,6 +19,8 @@ __all__ = [
     'cluster_losses',
     'cluster_weights',
     'moving_average_weights',
+    'exponentiated_group_weights',
+    'group_mean_losses',
     'contrastive_accuracy',
     'info_nce_logits',
     'info_nce_loss',

@@ -35,6 +35,12 @@ clusterfix_train_pipeline = [
     *train_pipeline[1:-1],
     dict(type='PackInputs', algorithm_keys=('pseudo_label',)),
 ]
+# GroupDRO's training pipeline (configs/clusterfix/*_group_dro.py set it):
+# the same augmentation, and the group label, which this oracle trains on.
+group_dro_train_pipeline = [
+    *train_pipeline[:-1],
+    dict(type='PackInputs', algorithm_keys=('group',)),
+]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='CenterCrop', crop_size=178),
