@@ -1,15 +1,14 @@
 """MPerClassSampler: class-balanced batches, deterministic by seed, and under
 two gloo ranks disjoint, class-balanced shares of one global sequence."""
 
-import socket
 from collections import Counter
-from datetime import timedelta
 
 import numpy as np
 import pytest
 import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
+from gloo_ranks import WORLD_SIZE, free_port, gloo_process_group
 
 from clad_mm.datasets.samplers import MPerClassSampler
 from clad_mm.datasets.seeded_sample_dataset import SeededIndex
@@ -120,25 +119,8 @@ def test_impossible_settings_are_refused_by_name(kwargs, fragment):
         MPerClassSampler(LabelledSet(LABELS), seed=0, **kwargs)
 
 
-WORLD_SIZE = 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
-
-
 def run_rank(rank: int, port: int, result_file: str) -> None:
-    torch.set_num_threads(1)
-    torch_dist.init_process_group(
-        'gloo',
-        init_method=f'tcp://127.0.0.1:{port}',
-        rank=rank,
-        world_size=WORLD_SIZE,
-        timeout=timedelta(seconds=60),
-    )
-    try:
+    with gloo_process_group(rank, port):
         # No seed given: the ranks must agree on the one drawn.
         sampler = MPerClassSampler(LabelledSet(LABELS), batch_size=4, m=2)
         sampler.set_epoch(2)
@@ -147,8 +129,6 @@ def run_rank(rank: int, port: int, result_file: str) -> None:
         torch_dist.all_gather(gathered, mine)
         if rank == 0:
             torch.save({'shares': gathered, 'seed': sampler.seed}, result_file)
-    finally:
-        torch_dist.destroy_process_group()
 
 
 def test_two_gloo_ranks_take_disjoint_class_balanced_shares(tmp_path):

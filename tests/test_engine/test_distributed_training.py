@@ -5,12 +5,12 @@ SyncBN on CPU), and the checkpoint keeps rank 0's."""
 
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
 import pytest
 import torch
+from gloo_ranks import free_port
 from mmengine.runner import CheckpointLoader
 from tiny_data import make_tiny_synbg
 
@@ -29,12 +29,6 @@ custom_hooks = [
     dict(type='RankStateDumpHook', out_dir={out_dir!r}),
 ]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope='module')

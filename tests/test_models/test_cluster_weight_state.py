@@ -1,13 +1,11 @@
 """ClusterWeightState: the hand example through the buffers, and two gloo ranks
 holding the state of one process that saw both ranks' batches."""
 
-import socket
-from datetime import timedelta
-
 import pytest
 import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
+from gloo_ranks import WORLD_SIZE, free_port, gloo_process_group
 
 from clad_mm.models.memories import ClusterWeightState
 from clad_mm.utils.errors import UserError
@@ -59,7 +57,6 @@ def test_foreign_indices_and_clusters_are_named():
         state.update(torch.tensor([0]), torch.tensor([4]), torch.tensor([1.0]))
 
 
-WORLD_SIZE = 2
 # Three steps; the ranks' batches differ in size (2 + 1, 1 + 2, 2 + 2).
 RANK_BATCHES = {
     0: [([0, 2], [1.0, 2.0]), ([4], [0.5]), ([1, 5], [3.0, 0.2])],
@@ -67,22 +64,8 @@ RANK_BATCHES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
-
-
 def run_rank(rank: int, port: int, result_file: str) -> None:
-    torch.set_num_threads(1)
-    torch_dist.init_process_group(
-        'gloo',
-        init_method=f'tcp://127.0.0.1:{port}',
-        rank=rank,
-        world_size=WORLD_SIZE,
-        timeout=timedelta(seconds=60),
-    )
-    try:
+    with gloo_process_group(rank, port):
         state = ClusterWeightState(SIZES)
         returned = []
         for indices, losses in RANK_BATCHES[rank]:
@@ -95,8 +78,6 @@ def run_rank(rank: int, port: int, result_file: str) -> None:
         torch_dist.all_gather_object(objects, result)
         if rank == 0:
             torch.save(objects, result_file)
-    finally:
-        torch_dist.destroy_process_group()
 
 
 def test_two_gloo_ranks_hold_the_single_process_state(tmp_path):

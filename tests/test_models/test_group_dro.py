@@ -3,14 +3,13 @@ by hand, the classifier's robust loss, and two gloo ranks holding the weights
 of one process."""
 
 import math
-import socket
-from datetime import timedelta
 
 import pytest
 import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
+from gloo_ranks import WORLD_SIZE, free_port, gloo_process_group
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
@@ -101,7 +100,6 @@ def test_prediction_never_touches_the_weights():
     assert torch.equal(model.group_state.weights, before)
 
 
-WORLD_SIZE = 2
 # Three steps; the ranks' batches differ in size (2 + 1, 1 + 2, 2 + 2).
 RANK_BATCHES = {
     0: [([1.0, 2.0], [0, 2]), ([0.5], [1]), ([3.0, 0.2], [3, 3])],
@@ -109,22 +107,8 @@ RANK_BATCHES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
-
-
 def run_rank(rank: int, port: int, result_file: str) -> None:
-    torch.set_num_threads(1)
-    torch_dist.init_process_group(
-        'gloo',
-        init_method=f'tcp://127.0.0.1:{port}',
-        rank=rank,
-        world_size=WORLD_SIZE,
-        timeout=timedelta(seconds=60),
-    )
-    try:
+    with gloo_process_group(rank, port):
         state = GroupWeightState(4, step_size=0.3)
         for losses, groups in RANK_BATCHES[rank]:
             state.update(torch.tensor(losses), torch.tensor(groups))
@@ -132,8 +116,6 @@ def run_rank(rank: int, port: int, result_file: str) -> None:
         torch_dist.all_gather_object(objects, state.state_dict())
         if rank == 0:
             torch.save(objects, result_file)
-    finally:
-        torch_dist.destroy_process_group()
 
 
 def test_two_gloo_ranks_hold_the_single_process_weights(tmp_path):

@@ -5,17 +5,13 @@ data (and batch sizes); the result must equal, on both ranks, a single
 process that saw rank 0's then rank 1's data at every step.
 """
 
-import socket
-from datetime import timedelta
-
 import torch
-import torch.distributed as torch_dist
 import torch.multiprocessing as mp
+from gloo_ranks import WORLD_SIZE, free_port, gloo_process_group
 from mmengine.dist import all_gather
 
 from clad_mm.models.memories.negative_dictionary import NegativeDictionary
 
-WORLD_SIZE = 2
 NUM_KEYS, QUEUE_SIZE, FEAT_DIM = 3, 4, 6
 # Rank 0's first batch holds a single class, which leaves a queue for
 # rank 1's batch to fill; the batch sizes differ between ranks.
@@ -43,22 +39,8 @@ def init_features(rank: int) -> torch.Tensor:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
-
-
 def run_rank(rank: int, port: int, result_file: str) -> None:
-    torch.set_num_threads(1)
-    torch_dist.init_process_group(
-        'gloo',
-        init_method=f'tcp://127.0.0.1:{port}',
-        rank=rank,
-        world_size=WORLD_SIZE,
-        timeout=timedelta(seconds=60),
-    )
-    try:
+    with gloo_process_group(rank, port):
         dictionary = NegativeDictionary(NUM_KEYS, QUEUE_SIZE, FEAT_DIM)
         dictionary.initialize(init_features(rank), INIT_LABELS[rank])
         for features, keys in rank_data(rank):
@@ -68,8 +50,6 @@ def run_rank(rank: int, port: int, result_file: str) -> None:
         }
         if rank == 0:
             torch.save(gathered, result_file)
-    finally:
-        torch_dist.destroy_process_group()
 
 
 def test_two_gloo_ranks_hold_identical_queues(tmp_path):
