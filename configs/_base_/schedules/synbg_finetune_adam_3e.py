@@ -1,7 +1,7 @@
 # Short CPU fine-tuning schedule for SynBG from an ImageNet-pretrained
 # backbone: CLAD's optimiser (Adam lr 1e-3, no weight decay), 3 epochs,
-# lr x0.1 for the last one. Sized so that `make demo-pretrained` trains four
-# models in under 15 minutes on 2 CPU cores.
+# lr x0.1 for the last one. Sized so that `make demo-pretrained` trains its
+# five models in about 15 minutes on 2 CPU cores.
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=0))
 param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[2], gamma=0.1)
 train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=3)
