@@ -1,0 +1,160 @@
+"""export_plain: a trained tiny CLAD checkpoint becomes a plain MMPretrain
+config and weights, which a Python process that never imports clad_mm loads
+with torch's default safe loading and MMPretrain's inferencer and
+``init_model``, predicting what the training checkpoint predicts."""
+
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+
+from clad_mm.apis import InferencePipeline, load_classifier, read_checkpoint
+from clad_mm.data_prep.synthetic.synbg import generate_synbg
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = 'model_converters/export_plain.py'
+CLAD_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_clad.py')
+
+# Runs in a fresh interpreter: plain MMPretrain only.
+PLAIN_SCRIPT = r"""
+import json, sys
+import torch
+from mmpretrain.apis import ImageClassificationInferencer, init_model
+
+config, weights, images = sys.argv[1], sys.argv[2], sys.argv[3:]
+torch.load(weights, weights_only=True)  # the default safe loading, no allowlist
+inferencer = ImageClassificationInferencer(config, pretrained=weights, device='cpu')
+scores = [r['pred_scores'].tolist() for r in inferencer(images)]
+model = init_model(config, weights, device='cpu')
+print(json.dumps({
+    'scores': scores,
+    'classes': list(model._dataset_meta['classes']),
+    'clad_mm_imported': any(name.startswith('clad_mm') for name in sys.modules),
+}))
+"""
+
+
+@pytest.fixture(scope='module')
+def trained_clad(tmp_path_factory):
+    root = tmp_path_factory.mktemp('export_plain')
+    data_root = str(root / 'synbg')
+    generate_synbg(
+        data_root,
+        image_size=32,
+        train_per_class=3,
+        test_per_class=2,
+        seed=2,
+        show_progress=False,
+    )
+    work_dir = str(root / 'work')
+    completed = subprocess.run(
+        [
+            sys.executable,
+            'tools/train.py',
+            CLAD_CONFIG,
+            '--work-dir',
+            work_dir,
+            '--cfg-options',
+            f'train_dataloader.dataset.data_root={data_root}',
+            f'val_dataloader.dataset.data_root={data_root}/test_set',
+            'train_dataloader.batch_size=9',
+            'train_dataloader.num_workers=0',
+            'train_cfg.max_epochs=1',
+            'train_cfg.val_interval=2',
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return root, data_root, osp.join(work_dir, 'epoch_1.pth')
+
+
+def test_exported_clad_model_predicts_the_same_without_clad_mm(
+    trained_clad, run_cli, tmp_path
+):
+    root, data_root, checkpoint = trained_clad
+    out_dir = tmp_path / 'plain'
+    result = run_cli(TOOL, CLAD_CONFIG, checkpoint, str(out_dir))
+    assert result.status == 0, result.stderr
+
+    plain = Config.fromfile(str(out_dir / 'config.py'))
+    assert plain.model.type == 'ImageClassifier'
+    assert 'custom_imports' not in plain and 'clad_mm' not in plain.pretty_text
+    exported = torch.load(str(out_dir / 'model.pth'), weights_only=True)
+    assert set(exported) == {'state_dict', 'meta'}
+    assert all(key.startswith(('backbone.', 'head.')) for key in exported['state_dict'])
+    assert not any('dictionary' in key for key in exported['state_dict'])
+
+    rng = np.random.default_rng(0)
+    images = []
+    for index in range(2):
+        path = str(tmp_path / f'photo {index}.png')
+        cv2.imwrite(path, rng.integers(0, 256, (32, 32, 3), np.uint8))
+        images.append(path)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            '-c',
+            PLAIN_SCRIPT,
+            str(out_dir / 'config.py'),
+            str(out_dir / 'model.pth'),
+            *images,
+        ],
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    loaded = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert loaded['clad_mm_imported'] is False
+
+    # The training checkpoint, run by clad_mm's own loader on the same files.
+    model = load_classifier(CLAD_CONFIG, checkpoint)
+    pipeline = InferencePipeline(Config.fromfile(CLAD_CONFIG))
+    with torch.no_grad():
+        batch = default_collate([pipeline(path) for path in images])
+        expected = [s.pred_score.tolist() for s in model.test_step(batch)]
+    np.testing.assert_allclose(loaded['scores'], expected, atol=1e-5)
+    _, meta = read_checkpoint(checkpoint)
+    assert loaded['classes'] == list(meta['dataset_meta']['classes'])
+
+
+def test_a_retriever_is_refused_by_name(run_cli, tmp_path):
+    config = osp.join(
+        REPO_ROOT, 'configs/bgaugment/efficientnet_lite0_synsop_multi_similarity.py'
+    )
+    result = run_cli(TOOL, config, str(tmp_path / 'missing.pth'), str(tmp_path / 'o'))
+    result.assert_user_error("model.type='DMLRetriever' is not an ImageClassifier")
+
+
+def test_a_clad_mm_transform_in_the_test_pipeline_is_named():
+    from clad_mm.apis.plain_export import plain_classifier_config
+    from clad_mm.utils.errors import UserError
+
+    cfg = Config.fromfile(CLAD_CONFIG)
+    cfg.test_dataloader.dataset.pipeline.insert(1, dict(type='LoadForegroundMask'))
+    with pytest.raises(UserError) as raised:
+        plain_classifier_config(cfg)
+    assert "test_pipeline[1].type='LoadForegroundMask' is a clad_mm component" in str(
+        raised.value
+    )
+    # The CLAD model itself becomes a plain ImageClassifier of the same parts.
+    del cfg.test_dataloader.dataset.pipeline[1]
+    plain = plain_classifier_config(cfg)
+    assert plain.model.type == 'ImageClassifier'
+    assert plain.model.backbone == {
+        k: v for k, v in cfg.model.backbone.items() if k != 'init_cfg'
+    }
+    assert plain.model.head == cfg.model.head
+    assert plain.model.data_preprocessor.type == 'ClsDataPreprocessor'
+    assert 'dictionary' not in plain.model
