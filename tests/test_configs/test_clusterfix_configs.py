@@ -155,6 +155,31 @@ def write_celeba(root):
     )
 
 
+def write_official_layout(family, data_root):
+    """The family's data set in miniature, in its official layout."""
+    if 'waterbirds' in family:
+        write_waterbirds(data_root)
+    else:
+        write_celeba(data_root)
+    return data_root
+
+
+def train_step(cfg, samples):
+    """The config's model (no pretrained download) and its losses on the
+    packed samples, through its data preprocessor."""
+    cfg.model.backbone.init_cfg = None
+    cfg.model['data_preprocessor'] = cfg.data_preprocessor
+    model = MODELS.build(cfg.model)
+    batch = model.data_preprocessor(
+        dict(
+            inputs=[s['inputs'] for s in samples],
+            data_samples=[s['data_samples'] for s in samples],
+        ),
+        training=True,
+    )
+    return model, model(**batch, mode='loss')
+
+
 def write_pseudo_labels(path, img_paths, labels, k=8):
     """Cluster 0 of each sample's class; every other cluster empty."""
     sizes = [0] * (2 * k)
@@ -173,11 +198,7 @@ def write_pseudo_labels(path, img_paths, labels, k=8):
 
 @pytest.mark.parametrize('family', PAPER_FAMILIES)
 def test_clusterfix_reads_the_official_layout_and_trains_a_step(family, tmp_path):
-    data_root = tmp_path / 'data'
-    if 'waterbirds' in family:
-        write_waterbirds(data_root)
-    else:
-        write_celeba(data_root)
+    data_root = write_official_layout(family, tmp_path / 'data')
     cfg = config(family, 'clusterfix')
     train = cfg.train_dataloader.dataset
     train.data_root = str(data_root)
@@ -199,17 +220,7 @@ def test_clusterfix_reads_the_official_layout_and_trains_a_step(family, tmp_path
         packed = test_pipeline(dict(img_path=path, gt_label=label, group=0))
         assert packed['inputs'].shape == (3, 224, 224)
 
-    cfg.model.backbone.init_cfg = None  # no download
-    cfg.model['data_preprocessor'] = cfg.data_preprocessor
-    model = MODELS.build(cfg.model)
-    batch = model.data_preprocessor(
-        dict(
-            inputs=[s['inputs'] for s in samples],
-            data_samples=[s['data_samples'] for s in samples],
-        ),
-        training=True,
-    )
-    losses = model(**batch, mode='loss')
+    model, losses = train_step(cfg, samples)
     assert torch.isfinite(losses['loss'])
     assert model.cluster_state.seen.tolist() == [True] * 4
 
@@ -234,27 +245,13 @@ def test_clusterfix_demo_config_builds_and_trains_a_step(tmp_path):
 
 @pytest.mark.parametrize('family', PAPER_FAMILIES)
 def test_group_dro_reads_the_groups_and_trains_a_step(family, tmp_path):
-    data_root = tmp_path / 'data'
-    if 'waterbirds' in family:
-        write_waterbirds(data_root)
-    else:
-        write_celeba(data_root)
+    data_root = write_official_layout(family, tmp_path / 'data')
     cfg = config(family, 'group_dro')
     cfg.train_dataloader.dataset.data_root = str(data_root)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     samples = [dataset[i] for i in range(4)]
     assert [s['data_samples'].group for s in samples] == [0, 1, 2, 3]
-    cfg.model.backbone.init_cfg = None  # no download
-    cfg.model['data_preprocessor'] = cfg.data_preprocessor
-    model = MODELS.build(cfg.model)
-    batch = model.data_preprocessor(
-        dict(
-            inputs=[s['inputs'] for s in samples],
-            data_samples=[s['data_samples'] for s in samples],
-        ),
-        training=True,
-    )
-    losses = model(**batch, mode='loss')
+    model, losses = train_step(cfg, samples)
     assert torch.isfinite(losses['loss'])
     assert not torch.equal(
         model.group_state.weights, torch.full((4,), 0.25, dtype=torch.float64)
