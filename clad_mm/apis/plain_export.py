@@ -71,12 +71,11 @@ def _require_plain_types(node, registry, key: str, config_name: str) -> None:
             _require_plain_types(value, registry, f'{key}[{index}]', config_name)
 
 
-def plain_classifier_config(cfg: Config, classes=None) -> Config:
+def plain_classifier_config(cfg: Config) -> Config:
     """The plain MMPretrain config of a clad_mm classifier config.
 
     Args:
         cfg (Config): The training config.
-        classes (Sequence[str], optional): Class names for the test set.
 
     Returns:
         Config: ``default_scope``, ``model``, ``test_pipeline``,
@@ -121,8 +120,6 @@ def plain_classifier_config(cfg: Config, classes=None) -> Config:
         data_root=PLACEHOLDER_DATA_ROOT,
         pipeline=pipeline,
     )
-    if classes is not None:
-        dataset['classes'] = list(classes)
     return Config(
         dict(
             default_scope='mmpretrain',
