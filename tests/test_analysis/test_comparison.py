@@ -1,8 +1,5 @@
 import csv
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import cv2
 import pytest
@@ -18,7 +15,7 @@ from clad_mm.analysis.comparison import (
 )
 from clad_mm.visualization.mixed_scatter_plot import plot_mixed_same_vs_rand
 
-REPO = Path(__file__).resolve().parents[2]
+COMPARE = 'analysis/compare.py'
 
 
 def _write_result(path, config, **accuracies):
@@ -130,37 +127,30 @@ def test_scatter_plot_is_a_png_of_the_requested_size(tmp_path):
         plot_mixed_same_vs_rand(['a', 'b'], [1.0], [1.0, 2.0], str(tmp_path / 'x.png'))
 
 
-def _run_tool(*args):
-    return subprocess.run(
-        [sys.executable, str(REPO / 'tools/analysis/compare.py'), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-
-
-def test_compare_tool_writes_report_and_refuses_to_overwrite(tmp_path):
+def test_compare_tool_writes_report_and_refuses_to_overwrite(tmp_path, run_cli):
     baseline = _write_result(tmp_path / 'b/bg_challenge.json', 'base.py', **BASELINE)
     clad = _write_result(tmp_path / 'c/bg_challenge.json', 'clad.py', **CLAD)
     out_dir = tmp_path / 'report'
-    done = _run_tool(baseline, clad, '--names', 'Base', 'CLAD', '--out-dir', out_dir)
-    assert done.returncode == 0, done.stderr
+    done = run_cli(
+        COMPARE, baseline, clad, '--names', 'Base', 'CLAD', '--out-dir', out_dir
+    )
+    assert done.status == 0, done.stderr
     assert '| CLAD | 95.56 | 80.15 | 73.04 | 93.04 | – | – |' in done.stdout
     assert (out_dir / 'comparison.md').read_text().strip() in done.stdout
     saved = json.loads((out_dir / 'comparison.json').read_text())
     assert [r['metrics'] for r in saved] == [BASELINE, CLAD]
     assert cv2.imread(str(out_dir / 'mixed_scatter.png')).shape[:2] == (600, 600)
 
-    again = _run_tool(baseline, clad, '--out-dir', out_dir)
-    assert again.returncode != 0 and '--overwrite' in again.stderr
-    replaced = _run_tool(baseline, clad, '--out-dir', out_dir, '--overwrite')
-    assert replaced.returncode == 0, replaced.stderr
+    again = run_cli(COMPARE, baseline, clad, '--out-dir', out_dir)
+    assert again.status != 0 and '--overwrite' in again.stderr
+    replaced = run_cli(COMPARE, baseline, clad, '--out-dir', out_dir, '--overwrite')
+    assert replaced.status == 0, replaced.stderr
 
 
-def test_compare_tool_rejects_wrong_number_of_names(tmp_path):
+def test_compare_tool_rejects_wrong_number_of_names(tmp_path, run_cli):
     baseline = _write_result(tmp_path / 'b.json', 'base.py', **BASELINE)
-    done = _run_tool(baseline, '--names', 'a', 'b', '--out-dir', tmp_path / 'r')
-    assert done.returncode != 0
+    done = run_cli(COMPARE, baseline, '--names', 'a', 'b', '--out-dir', tmp_path / 'r')
+    assert done.status != 0
     assert '--names has 2 names for 1 result files' in done.stderr
 
 
@@ -207,13 +197,15 @@ def test_runs_of_one_name_must_hold_the_same_splits(tmp_path):
         average_runs([load_result(str(p)) for p in [*paths, fewer]])
 
 
-def test_compare_tool_averages_runs_only_when_asked(tmp_path):
+def test_compare_tool_averages_runs_only_when_asked(tmp_path, run_cli):
     paths, other = _seed_results(tmp_path)
-    refused = _run_tool(*paths, other, '--out-dir', tmp_path / 'r1')
-    assert refused.returncode == 1 and 'Traceback' not in refused.stderr
+    refused = run_cli(COMPARE, *paths, other, '--out-dir', tmp_path / 'r1')
+    assert refused.status == 1 and 'Traceback' not in refused.stderr
     assert "named 'clad'" in refused.stderr and '--average-runs' in refused.stderr
-    done = _run_tool(*paths, other, '--average-runs', '--out-dir', tmp_path / 'r2')
-    assert done.returncode == 0, done.stderr
+    done = run_cli(
+        COMPARE, *paths, other, '--average-runs', '--out-dir', tmp_path / 'r2'
+    )
+    assert done.status == 0, done.stderr
     assert '| clad | 3 | 93.00 ± 2.65 |' in done.stdout
     with open(tmp_path / 'r2/comparison.csv') as f:
         rows = list(csv.DictReader(f))

@@ -7,6 +7,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+from clad_mm.utils.errors import MissingFileError, UserError
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -58,3 +60,38 @@ def test_model_analysis_arguments_refuse_a_missing_checkpoint(tmp_path, capsys):
     with pytest.raises(SystemExit):
         tool_utils.check_model_analysis_arguments(parser, args, 'consistency')
     assert 'missing.pth' in capsys.readouterr().err
+
+
+def _raise(error):
+    def main():
+        raise error
+
+    return main
+
+
+@pytest.mark.parametrize(
+    'error, status, expected',
+    [
+        (MissingFileError('cfg.py: no such file'), 1, 'error: cfg.py: no such file'),
+        (KeyboardInterrupt(), 130, 'interrupted'),
+    ],
+)
+def test_run_tool_prints_one_line_and_exits(
+    monkeypatch, capsys, error, status, expected
+):
+    monkeypatch.setattr('sys.argv', ['tools/tool.py'])
+    monkeypatch.delenv('CLAD_MM_DEBUG', raising=False)
+    with pytest.raises(SystemExit) as exited:
+        tool_utils.run_tool(_raise(error))
+    assert exited.value.code == status
+    assert capsys.readouterr().err == f'tool.py: {expected}\n'
+
+
+def test_run_tool_lets_defects_and_debugged_mistakes_raise(monkeypatch):
+    # An exception that leaves run_tool ends the program with its traceback.
+    monkeypatch.delenv('CLAD_MM_DEBUG', raising=False)
+    with pytest.raises(RuntimeError, match='bug'):
+        tool_utils.run_tool(_raise(RuntimeError('bug')))
+    monkeypatch.setenv('CLAD_MM_DEBUG', '1')
+    with pytest.raises(UserError, match='x'):
+        tool_utils.run_tool(_raise(UserError('x')))

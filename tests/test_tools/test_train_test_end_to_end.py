@@ -16,7 +16,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_baseline.py')
 
 
-def run_tool(*args, cwd, check=True):
+def run_tool(*args, cwd):
     completed = subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
@@ -24,7 +24,7 @@ def run_tool(*args, cwd, check=True):
         text=True,
         timeout=300,
     )
-    if check and completed.returncode != 0:
+    if completed.returncode != 0:
         raise AssertionError(
             f'{args} failed ({completed.returncode}):\n'
             f'{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}'
@@ -174,26 +174,18 @@ def test_get_model_loads_runner_checkpoint(trained):
     assert torch.equal(model.state_dict()[weight_key], saved[weight_key])
 
 
-def test_amp_without_gpu_is_a_clear_error(workspace, tmp_path):
-    completed = run_tool(
-        'tools/train.py',
-        CONFIG,
-        '--amp',
-        '--work-dir',
-        str(tmp_path),
-        cwd=REPO_ROOT,
-        check=False,
-    )
-    assert completed.returncode == 2
-    assert '--amp needs a CUDA' in completed.stderr
-    assert 'Traceback' not in completed.stderr
+def test_amp_without_gpu_is_a_clear_error(run_cli, tmp_path):
+    result = run_cli('train.py', CONFIG, '--amp', '--work-dir', tmp_path)
+    assert result.status == 2
+    assert '--amp needs a CUDA' in result.stderr
+    assert 'Traceback' not in result.stderr
 
 
-def test_missing_checkpoint_is_a_clear_error(tmp_path):
+def test_missing_checkpoint_is_a_clear_error(run_cli, tmp_path):
     missing = str(tmp_path / 'nope.pth')
-    completed = run_tool('tools/test.py', CONFIG, missing, cwd=REPO_ROOT, check=False)
-    assert completed.returncode == 2
-    assert missing in completed.stderr
+    result = run_cli('test.py', CONFIG, missing)
+    assert result.status == 2
+    assert missing in result.stderr
 
 
 def test_dist_train_runs_two_gloo_processes(workspace, tmp_path):
@@ -264,19 +256,12 @@ def test_test_tool_show_dir_draws_every_image(workspace, trained, tmp_path):
     assert len(list(show_dir.rglob('*.png'))) == num_test_images
 
 
-def test_tta_with_show_dir_is_a_clear_error(trained, tmp_path):
-    completed = run_tool(
-        'tools/test.py',
-        CONFIG,
-        osp.join(trained, 'epoch_1.pth'),
-        '--tta',
-        '--show-dir',
-        str(tmp_path),
-        cwd=REPO_ROOT,
-        check=False,
-    )
-    assert completed.returncode == 2
-    assert 'cannot be combined with --tta' in completed.stderr
+def test_tta_with_show_dir_is_a_clear_error(run_cli, tmp_path):
+    checkpoint = tmp_path / 'any.pth'
+    checkpoint.write_bytes(b'')
+    result = run_cli('test.py', CONFIG, checkpoint, '--tta', '--show-dir', tmp_path)
+    assert result.status == 2
+    assert 'cannot be combined with --tta' in result.stderr
 
 
 def test_dist_test_matches_single_process(workspace, trained, tmp_path):

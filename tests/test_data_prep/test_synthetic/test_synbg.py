@@ -2,8 +2,6 @@
 
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import cv2
 import mmengine
@@ -280,28 +278,16 @@ def test_complete_set_is_kept_and_incomplete_set_is_refused(tmp_path):
         generate_synbg(out_dir, **TINY)
 
 
-def test_cli_generates_then_skips_then_refuses(tmp_path):
+def test_cli_generates_then_skips_then_refuses(tmp_path, run_cli):
     out_dir = tmp_path / 'cli'
-    command = [
-        sys.executable,
-        osp.join(REPO_ROOT, 'tools', 'data', 'make_synbg.py'),
-        str(out_dir),
-        '--image-size',
-        '32',
-        '--train-per-class',
-        '2',
-        '--test-per-class',
-        '2',
-    ]
-    first = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    options = ['--image-size', '32', '--train-per-class', '2', '--test-per-class']
+    first = run_cli('data/make_synbg.py', out_dir, *options, '2', cwd=tmp_path)
+    assert first.status == 0, first.stderr
     assert 'Wrote SynBG' in first.stdout
     assert read_synbg_meta(str(out_dir))['parameters']['train_per_class'] == 2
-    second = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
-    assert second.returncode == 0, second.stderr
+    second = run_cli('data/make_synbg.py', out_dir, *options, '2', cwd=tmp_path)
+    assert second.status == 0, second.stderr
     assert 'already holds a complete SynBG set' in second.stdout
-    third = subprocess.run(
-        [*command[:-1], '3'], capture_output=True, text=True, cwd=tmp_path
-    )
-    assert third.returncode != 0
+    third = run_cli('data/make_synbg.py', out_dir, *options, '3', cwd=tmp_path)
+    assert third.status != 0
     assert str(out_dir) in third.stderr

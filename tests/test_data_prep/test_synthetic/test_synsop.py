@@ -4,8 +4,6 @@ import itertools
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import cv2
 import mmengine
@@ -344,33 +342,23 @@ def test_arguments_out_of_range_are_refused(tmp_path):
     assert not osp.exists(tmp_path / 'never')
 
 
-def _run_tool(*arguments, cwd):
-    return subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', 'data', 'make_synsop.py')]
-        + [str(argument) for argument in arguments],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        # Keeps third-party import warnings out of the stderr lines counted.
-        env={**os.environ, 'PYTHONWARNINGS': 'ignore'},
-    )
-
-
-def test_cli_generates_then_skips_then_states_a_mistake_in_one_line(tmp_path):
+def test_cli_generates_then_skips_then_states_a_mistake_in_one_line(tmp_path, run_cli):
     out_dir = tmp_path / 'cli'
     options = [
         '--image-size', 32, '--train-classes', 3, '--test-classes', 2,
         '--images-per-class', 2, '--pool-size', 2,
     ]  # fmt: skip
-    first = _run_tool(out_dir, *options, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    first = run_cli('data/make_synsop.py', out_dir, *options, cwd=tmp_path)
+    assert first.status == 0, first.stderr
     assert 'Wrote SynSOP (6 train / 4 test images)' in first.stdout
     assert read_synsop_meta(str(out_dir))['parameters']['train_classes'] == 3
-    second = _run_tool(out_dir, *options, cwd=tmp_path)
-    assert second.returncode == 0, second.stderr
+    second = run_cli('data/make_synsop.py', out_dir, *options, cwd=tmp_path)
+    assert second.status == 0, second.stderr
     assert 'already holds a complete SynSOP set' in second.stdout
-    failed = _run_tool(out_dir, *options, '--seed', 1, cwd=tmp_path)
-    assert failed.returncode == 1
+    failed = run_cli(
+        'data/make_synsop.py', out_dir, *options, '--seed', 1, cwd=tmp_path
+    )
+    assert failed.status == 1
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1, failed.stderr
     assert lines[0].startswith(f'make_synsop.py: error: {out_dir} holds a SynSOP set')

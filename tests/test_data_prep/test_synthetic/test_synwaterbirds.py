@@ -5,8 +5,6 @@ import csv
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -280,32 +278,22 @@ def test_arguments_out_of_range_are_refused(tmp_path):
     assert not osp.exists(tmp_path / 'never')
 
 
-def _run_tool(*arguments, cwd):
-    return subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', 'data', 'make_synwaterbirds.py')]
-        + [str(argument) for argument in arguments],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        # Keeps third-party import warnings out of the stderr lines counted.
-        env={**os.environ, 'PYTHONWARNINGS': 'ignore'},
-    )
-
-
-def test_cli_generates_then_skips_then_states_a_mistake_in_one_line(tmp_path):
+def test_cli_generates_then_skips_then_states_a_mistake_in_one_line(tmp_path, run_cli):
     out_dir = tmp_path / 'cli'
     options = [
         '--image-size', 32, '--num-train', 20, '--num-val', 8, '--num-test', 12,
     ]  # fmt: skip
-    first = _run_tool(out_dir, *options, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    first = run_cli('data/make_synwaterbirds.py', out_dir, *options, cwd=tmp_path)
+    assert first.status == 0, first.stderr
     assert 'Wrote SynWaterbirds (20 train / 12 test images)' in first.stdout
     assert read_synwaterbirds_meta(str(out_dir))['parameters']['num_val'] == 8
-    second = _run_tool(out_dir, *options, cwd=tmp_path)
-    assert second.returncode == 0, second.stderr
+    second = run_cli('data/make_synwaterbirds.py', out_dir, *options, cwd=tmp_path)
+    assert second.status == 0, second.stderr
     assert 'already holds a complete SynWaterbirds set' in second.stdout
-    failed = _run_tool(out_dir, *options, '--seed', 1, cwd=tmp_path)
-    assert failed.returncode == 1
+    failed = run_cli(
+        'data/make_synwaterbirds.py', out_dir, *options, '--seed', 1, cwd=tmp_path
+    )
+    assert failed.status == 1
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1, failed.stderr
     assert lines[0].startswith(
