@@ -28,6 +28,13 @@ install_requires = [
     # annotations.
     'pytorch-metric-learning>=2.3,<3',
     'scipy>=1.10',
+    # mmengine 0.10 resolves `mmpretrain::` config bases, and openmim (`mim
+    # train`) finds packages, through pkg_resources, which setuptools 82
+    # removed; neither declares it, and torch 2.6+ pulls in the newest
+    # setuptools. clad_mm's own tools do without it (clad_mm.compat), but
+    # MMPretrain's tools/train.py and tools/test.py read a config before its
+    # custom_imports can load clad_mm.
+    'setuptools<82',
 ]
 
 setup(

@@ -1,14 +1,21 @@
-"""export_plain: a trained tiny CLAD checkpoint becomes a plain MMPretrain
+"""MMPretrain's own entry points and export_plain.
+
+A tiny CLAD model is trained by MMPretrain's own ``tools/train.py`` (the copy
+its wheel ships for ``mim train``), whose config names clad_mm only through
+``custom_imports``. export_plain turns the checkpoint into a plain MMPretrain
 config and weights, which a Python process that never imports clad_mm loads
-with torch's default safe loading and MMPretrain's inferencer and
-``init_model``, predicting what the training checkpoint predicts."""
+with torch's default safe loading, MMPretrain's inferencer, ``init_model``
+and MMPretrain's own ``tools/test.py``, predicting what the training
+checkpoint predicts."""
 
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
 
 import cv2
+import mmpretrain
 import numpy as np
 import pytest
 import torch
@@ -21,20 +28,36 @@ from clad_mm.data_prep.synthetic.synbg import generate_synbg
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = 'model_converters/export_plain.py'
 CLAD_CONFIG = osp.join(REPO_ROOT, 'configs/clad/resnet18_synbg_clad.py')
+#: MMPretrain's tools/train.py and tools/test.py, as its wheel ships them.
+MMPRETRAIN_TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools')
 
 # Runs in a fresh interpreter: plain MMPretrain only.
 PLAIN_SCRIPT = r"""
-import json, sys
+import json, runpy, sys
+import mmengine
 import torch
 from mmpretrain.apis import ImageClassificationInferencer, init_model
 
-config, weights, images = sys.argv[1], sys.argv[2], sys.argv[3:]
+config, weights, test_tool, test_root, work_dir = sys.argv[1:6]
+images = sys.argv[6:]
 torch.load(weights, weights_only=True)  # the default safe loading, no allowlist
 inferencer = ImageClassificationInferencer(config, pretrained=weights, device='cpu')
 scores = [r['pred_scores'].tolist() for r in inferencer(images)]
 model = init_model(config, weights, device='cpu')
+sys.argv = [
+    test_tool, config, weights, '--work-dir', work_dir,
+    '--out', f'{work_dir}/predictions.pkl',
+    '--cfg-options', f'test_dataloader.dataset.data_root={test_root}',
+    'test_dataloader.num_workers=0',
+]
+runpy.run_path(test_tool, run_name='__main__')
+tested = {
+    sample['img_path']: (sample['pred_score'].tolist(), int(sample['gt_label']))
+    for sample in mmengine.load(f'{work_dir}/predictions.pkl')
+}
 print(json.dumps({
     'scores': scores,
+    'tested': tested,
     'classes': list(model._dataset_meta['classes']),
     'clad_mm_imported': any(name.startswith('clad_mm') for name in sys.modules),
 }))
@@ -57,17 +80,23 @@ def trained_clad(tmp_path_factory):
     completed = subprocess.run(
         [
             sys.executable,
-            'tools/train.py',
+            osp.join(MMPRETRAIN_TOOLS, 'train.py'),
             CLAD_CONFIG,
             '--work-dir',
             work_dir,
             '--cfg-options',
             f'train_dataloader.dataset.data_root={data_root}',
             f'val_dataloader.dataset.data_root={data_root}/test_set',
-            'train_dataloader.batch_size=9',
+            # One iteration: the 27 training images in one batch.
+            'train_dataloader.batch_size=27',
+            # MMPretrain's tool, unlike clad_mm's, leaves persistent_workers
+            # as the config sets it, which needs workers.
             'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False',
+            'val_dataloader.num_workers=0',
+            'val_dataloader.persistent_workers=False',
             'train_cfg.max_epochs=1',
-            'train_cfg.val_interval=2',
+            'default_hooks.logger.interval=1',
         ],
         cwd=REPO_ROOT,
         capture_output=True,
@@ -75,13 +104,21 @@ def trained_clad(tmp_path_factory):
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    return root, data_root, osp.join(work_dir, 'epoch_1.pth')
+    return root, data_root, work_dir, completed.stdout + completed.stderr
+
+
+def test_mmpretrains_own_train_tool_trains_a_clad_config(trained_clad):
+    _, _, work_dir, log = trained_clad
+    assert 'Epoch(train) [1][1/1]' in log and 'loss_infonce' in log
+    assert 'bg_challenge/mixed_rand' in log  # BGChallengeMetric validated
+    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
 
 
 def test_exported_clad_model_predicts_the_same_without_clad_mm(
     trained_clad, run_cli, tmp_path
 ):
-    root, data_root, checkpoint = trained_clad
+    root, data_root, work_dir, _ = trained_clad
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
     out_dir = tmp_path / 'plain'
     result = run_cli(TOOL, CLAD_CONFIG, checkpoint, str(out_dir))
     assert result.status == 0, result.stderr
@@ -95,6 +132,9 @@ def test_exported_clad_model_predicts_the_same_without_clad_mm(
     assert not any('dictionary' in key for key in exported['state_dict'])
 
     rng = np.random.default_rng(0)
+    # MMPretrain's test tool reads a folder of class folders: SynBG's
+    # ORIGINAL split.
+    test_root = osp.join(data_root, 'test_set', 'original', 'val')
     images = []
     for index in range(2):
         path = str(tmp_path / f'photo {index}.png')
@@ -107,6 +147,9 @@ def test_exported_clad_model_predicts_the_same_without_clad_mm(
             PLAIN_SCRIPT,
             str(out_dir / 'config.py'),
             str(out_dir / 'model.pth'),
+            osp.join(MMPRETRAIN_TOOLS, 'test.py'),
+            test_root,
+            str(tmp_path / 'mmpretrain_test'),
             *images,
         ],
         cwd=str(tmp_path),
@@ -126,7 +169,21 @@ def test_exported_clad_model_predicts_the_same_without_clad_mm(
         expected = [s.pred_score.tolist() for s in model.test_step(batch)]
     np.testing.assert_allclose(loaded['scores'], expected, atol=1e-5)
     _, meta = read_checkpoint(checkpoint)
-    assert loaded['classes'] == list(meta['dataset_meta']['classes'])
+    classes = list(meta['dataset_meta']['classes'])
+    assert loaded['classes'] == classes
+
+    # MMPretrain's tools/test.py: every test image, labelled by the index of
+    # its class folder (00_circle, 01_..., in the order of the classes).
+    tested = loaded['tested']
+    paths = sorted(tested)
+    assert len(paths) == 9 * 2
+    folders = sorted(os.listdir(test_root))
+    for path in paths:
+        assert tested[path][1] == folders.index(osp.basename(osp.dirname(path)))
+    with torch.no_grad():
+        batch = default_collate([pipeline(path) for path in paths])
+        expected = [s.pred_score.tolist() for s in model.test_step(batch)]
+    np.testing.assert_allclose([tested[p][0] for p in paths], expected, atol=1e-5)
 
 
 def test_a_retriever_is_refused_by_name(run_cli, tmp_path):
