@@ -221,3 +221,60 @@ def test_resume_is_exact_with_bgaugment_m_per_class_and_proxies(trained, tmp_pat
     entries = checkpoint_entries(expected)
     assert 'state_dict.head.loss_module.W' in entries
     assert not differing_entries(expected, actual)
+
+
+# Runs in a fresh interpreter: plain MMPretrain only.
+PLAIN_RETRIEVAL_SCRIPT = r"""
+import json, sys
+import torch
+from mmpretrain import ImageRetrievalInferencer
+
+config, weights, query, gallery = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+torch.load(weights, weights_only=True)  # the default safe loading, no allowlist
+inferencer = ImageRetrievalInferencer(
+    config, prototype=gallery, pretrained=weights, device='cpu')
+(result,) = inferencer(query, topk=len(gallery))
+print(json.dumps({
+    'ranking': [[m['sample']['img_path'], float(m['match_score'])] for m in result],
+    'clad_mm_imported': any(name.startswith('clad_mm') for name in sys.modules),
+}))
+"""
+
+
+def test_exported_retriever_ranks_the_gallery_the_same_without_clad_mm(
+    trained, run_cli, tmp_path
+):
+    from mmpretrain import ImageRetrievalInferencer
+
+    data_root, work_dir = trained
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
+    out_dir = tmp_path / 'plain'
+    result = run_cli('model_converters/export_plain.py', CONFIG, checkpoint, out_dir)
+    assert result.status == 0, result.stderr
+    gallery = sorted(glob.glob(f'{data_root}/*_final/*.JPG'))[:12]
+    query = gallery[5]
+    completed = run_tool(
+        '-c',
+        PLAIN_RETRIEVAL_SCRIPT,
+        str(out_dir / 'config.py'),
+        str(out_dir / 'model.pth'),
+        query,
+        *gallery,
+        cwd=str(tmp_path),
+    )
+    plain = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert plain['clad_mm_imported'] is False
+
+    # The training checkpoint through clad_mm's DMLRetriever, same gallery.
+    inferencer = ImageRetrievalInferencer(
+        CONFIG, prototype=gallery, pretrained=checkpoint, device='cpu'
+    )
+    (expected,) = inferencer(query, topk=len(gallery))
+    assert [path for path, _ in plain['ranking']] == [
+        match['sample']['img_path'] for match in expected
+    ]
+    assert plain['ranking'][0][0] == query
+    scores = [score for _, score in plain['ranking']]
+    assert scores == pytest.approx(
+        [float(match['match_score']) for match in expected], abs=1e-5
+    )

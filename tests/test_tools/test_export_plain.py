@@ -186,28 +186,31 @@ def test_exported_clad_model_predicts_the_same_without_clad_mm(
     np.testing.assert_allclose([tested[p][0] for p in paths], expected, atol=1e-5)
 
 
-def test_a_retriever_is_refused_by_name(run_cli, tmp_path):
-    config = osp.join(
-        REPO_ROOT, 'configs/bgaugment/efficientnet_lite0_synsop_multi_similarity.py'
+def test_a_model_that_is_no_classifier_or_retriever_is_refused_by_name(
+    run_cli, tmp_path
+):
+    config = tmp_path / 'mocov2.py'
+    config.write_text("model = dict(type='MoCo', backbone=dict(type='ResNet'))\n")
+    result = run_cli(TOOL, config, tmp_path / 'missing.pth', tmp_path / 'o')
+    result.assert_user_error(
+        "model.type='MoCo' is neither an ImageClassifier nor an ImageToImageRetriever"
     )
-    result = run_cli(TOOL, config, str(tmp_path / 'missing.pth'), str(tmp_path / 'o'))
-    result.assert_user_error("model.type='DMLRetriever' is not an ImageClassifier")
 
 
 def test_a_clad_mm_transform_in_the_test_pipeline_is_named():
-    from clad_mm.apis.plain_export import plain_classifier_config
+    from clad_mm.apis.plain_export import plain_config
     from clad_mm.utils.errors import UserError
 
     cfg = Config.fromfile(CLAD_CONFIG)
     cfg.test_dataloader.dataset.pipeline.insert(1, dict(type='LoadForegroundMask'))
     with pytest.raises(UserError) as raised:
-        plain_classifier_config(cfg)
+        plain_config(cfg)
     assert "test_pipeline[1].type='LoadForegroundMask' is a clad_mm component" in str(
         raised.value
     )
     # The CLAD model itself becomes a plain ImageClassifier of the same parts.
     del cfg.test_dataloader.dataset.pipeline[1]
-    plain = plain_classifier_config(cfg)
+    plain = plain_config(cfg)
     assert plain.model.type == 'ImageClassifier'
     assert plain.model.backbone == {
         k: v for k, v in cfg.model.backbone.items() if k != 'init_cfg'
@@ -215,3 +218,39 @@ def test_a_clad_mm_transform_in_the_test_pipeline_is_named():
     assert plain.model.head == cfg.model.head
     assert plain.model.data_preprocessor.type == 'ClsDataPreprocessor'
     assert 'dictionary' not in plain.model
+
+
+def test_a_retriever_becomes_mmpretrains_retriever_of_the_same_encoder():
+    from clad_mm.apis.plain_export import plain_config
+    from clad_mm.utils.errors import UserError
+
+    path = osp.join(
+        REPO_ROOT, 'configs/bgaugment/efficientnet_lite0_synsop_triplet_bgaugment.py'
+    )
+    cfg = Config.fromfile(path)
+    plain = plain_config(cfg)
+    assert plain.model.type == 'ImageToImageRetriever'
+    backbone, neck = plain.model.image_encoder
+    assert backbone == {
+        k: v for k, v in cfg.model.image_encoder[0].items() if k != 'init_cfg'
+    }
+    # EmbeddingNeck(1280 -> 128) as MMPretrain's LinearNeck of the same map.
+    assert neck == dict(
+        type='LinearNeck',
+        in_channels=1280,
+        out_channels=128,
+        gap_dim=2,
+        norm_cfg=None,
+        act_cfg=None,
+    )
+    assert 'head' not in plain.model and 'test_evaluator' not in plain
+    # The metric's background-replaced copies are left out of inference.
+    assert [step['type'] for step in plain.test_pipeline] == [
+        'LoadImageFromFile',
+        'PackInputs',
+    ]
+    assert plain.model.prototype.dataset.data_root == 'data/gallery'
+
+    cfg.model.similarity_fn = 'dot'
+    with pytest.raises(UserError, match="similarity_fn='dot'.*cosine_similarity"):
+        plain_config(cfg)

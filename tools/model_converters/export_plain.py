@@ -1,10 +1,11 @@
-"""Export a clad_mm classifier as a plain MMPretrain model (no plugin needed).
+"""Export a clad_mm classifier or retriever as a plain MMPretrain model.
 
-Writes ``OUT_DIR/config.py``, an ``ImageClassifier`` config that names only
-MMPretrain, MMEngine and MMCV types, and ``OUT_DIR/model.pth``, the tensors
-of its backbone, neck and head with the class names, which torch's default
-``weights_only=True`` loads without an allowlist (checked after writing).
-Both load where clad_mm is not installed, e.g.::
+Writes ``OUT_DIR/config.py``, an ``ImageClassifier`` (or
+``ImageToImageRetriever``) config that names only MMPretrain, MMEngine and
+MMCV types, and ``OUT_DIR/model.pth``, the tensors that prediction uses
+with the class names, which torch's default ``weights_only=True`` loads
+without an allowlist (checked after writing). Both load where clad_mm is
+not installed, e.g.::
 
     python tools/model_converters/export_plain.py \\
         configs/clad/resnet18_synbg_clad_plus.py \\
@@ -14,11 +15,12 @@ Both load where clad_mm is not installed, e.g.::
     ImageClassificationInferencer('work_dirs/clad_plus_plain/config.py',
                                   pretrained='work_dirs/clad_plus_plain/model.pth')
 
-CLAD, S-CLAD, ClusterFix, GroupDRO and the baselines export (any
-``ImageClassifier``); retrievers do not yet. The config's test set is
-MMPretrain's ``CustomDataset`` at ``data/test`` (set
-``test_dataloader.dataset.data_root`` to a folder of class sub-folders to
-run MMPretrain's ``tools/test.py``). Existing outputs are kept unless
+CLAD, S-CLAD, ClusterFix, GroupDRO and the baselines export as classifiers;
+BGAugment's retrievers as ``ImageToImageRetriever`` for MMPretrain's
+``ImageRetrievalInferencer`` (see :mod:`clad_mm.apis.plain_export`). A
+classifier's test set is MMPretrain's ``CustomDataset`` at ``data/test``
+(set ``test_dataloader.dataset.data_root`` to a folder of class sub-folders
+to run MMPretrain's ``tools/test.py``). Existing outputs are kept unless
 ``--overwrite`` is given.
 """
 
@@ -33,7 +35,7 @@ import torch
 from clad_mm.apis.plain_export import (
     check_loads_without_allowlist,
     plain_checkpoint,
-    plain_classifier_config,
+    plain_config,
 )
 from clad_mm.utils.fileio import write_atomically
 
@@ -51,8 +53,8 @@ from tool_utils import (
 def parse_args(argv=None) -> argparse.Namespace:
     """Parses the command line; refuses existing outputs without --overwrite."""
     parser = argparse.ArgumentParser(
-        description='Export a clad_mm classifier checkpoint as a plain MMPretrain '
-        'config and weights'
+        description='Export a clad_mm classifier or retriever checkpoint as a '
+        'plain MMPretrain config and weights'
     )
     parser.add_argument('config', help='the training config')
     parser.add_argument('checkpoint', help='its checkpoint (a Runner checkpoint)')
@@ -70,10 +72,10 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args.config)
     with registry_errors_named(args.config):
-        plain_cfg = plain_classifier_config(cfg)
+        plain_cfg = plain_config(cfg)
         exported = plain_checkpoint(plain_cfg, args.checkpoint)
     classes = exported.get('meta', {}).get('dataset_meta', {}).get('classes')
-    if classes is not None:
+    if classes is not None and plain_cfg.model.type == 'ImageClassifier':
         plain_cfg.test_dataloader.dataset.classes = classes
     os.makedirs(args.out_dir, exist_ok=True)
     buffer = io.BytesIO()
