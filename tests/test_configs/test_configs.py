@@ -26,13 +26,29 @@ CONFIGS = sorted(
 )
 
 
+#: The backbone zoo's configs (configs/clad/<backbone>_in9_*.py) are built,
+#: trained one step at 64 px and run at 224 px in test_backbone_zoo.py.
+ZOO_BACKBONES = (
+    'vit_small_p16',
+    'swin_tiny',
+    'convnext_tiny',
+    'efficientnet_b0',
+    'mobilenet_v3_large',
+)
+BUILT_CONFIGS = [
+    path
+    for path in CONFIGS
+    if not osp.basename(path).startswith(tuple(f'{b}_in9_' for b in ZOO_BACKBONES))
+]
+
+
 def test_configs_are_found():
     names = {osp.relpath(path, REPO_ROOT) for path in CONFIGS}
     assert 'configs/clad/resnet18_synbg_baseline.py' in names
     assert 'configs/clad/resnet50_in9_baseline.py' in names
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.basename(p))
+@pytest.mark.parametrize('path', BUILT_CONFIGS, ids=lambda p: osp.basename(p))
 def test_config_builds_its_classifier(path):
     # Configs named *_in1k* are ImageNet-1k models; all others are IN-9 / SynBG.
     num_classes = 1000 if '_in1k' in osp.basename(path) else 9

@@ -3,6 +3,7 @@
 import torch
 from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS
+from torch import nn
 
 from clad_mm.utils.errors import UserError
 
@@ -24,8 +25,11 @@ class CLADClassifier(ImageClassifier):
     are the entries of the negative dictionary's queue ``y``: features of
     positives that show class ``y``'s background with another class's
     foreground. Every positive is enqueued under its background label. The
-    contrastive feature is the head's input (``head.pre_logits``): the
-    globally pooled backbone feature for a linear head, with no projection.
+    contrastive feature is what ``head.pre_logits`` returns: for a linear
+    head its input, the globally pooled backbone feature with no projection;
+    for a head with hidden layers (MobileNetV3's ``StackedLinearClsHead``, a
+    ``VisionTransformerClsHead`` with ``hidden_dim``) the output of the last
+    hidden layer, the input of the final linear layer.
 
     Training batches hold two views, ``inputs = [anchor, positive]`` (from
     ``TwoViewPipeline`` and ``TwoViewClsDataPreprocessor``, the default data
@@ -50,9 +54,13 @@ class CLADClassifier(ImageClassifier):
             (paper: 0.2) and ``loss_weight`` λ (paper: 1).
         dictionary (dict): ``NegativeDictionary`` config: ``num_keys`` (the
             number of background classes), ``queue_size`` N (paper: 32) and
-            ``feat_dim``, the contrastive feature size, which is the head's
-            input: left out, it is taken from ``head.in_channels`` (e.g. 2048
-            for a ResNet-50), and a value that differs from it is an error.
+            ``feat_dim``, the contrastive feature size: the width of what
+            ``head.pre_logits`` returns (``head.in_channels`` for a linear
+            head, e.g. 2048 for a ResNet-50; ``mid_channels[-1]`` for a
+            ``StackedLinearClsHead``, e.g. 1280 for MobileNetV3-Large;
+            ``hidden_dim`` for a ``VisionTransformerClsHead`` with one). Left
+            out, it is measured on the built head; a value that differs from
+            the measured width is an error.
         with_pos_loss (bool): CLAD+ when True: the positive's cross-entropy
             (logged as ``loss_pos``) is added. Defaults to False.
         enqueue_before_loss (bool): Paper order when True: the batch's
@@ -95,7 +103,6 @@ class CLADClassifier(ImageClassifier):
                 "(e.g. dict(type='NegativeDictionary', num_keys=9, "
                 'queue_size=32))'
             )
-        dictionary = _dictionary_following_head(dictionary, head)
         data_preprocessor = dict(data_preprocessor or {})
         data_preprocessor.setdefault('type', 'TwoViewClsDataPreprocessor')
         super().__init__(
@@ -108,7 +115,10 @@ class CLADClassifier(ImageClassifier):
             init_cfg=init_cfg,
         )
         self.contrastive_head = MODELS.build(contrastive_head)
-        self.dictionary = MODELS.build(dictionary)
+        # After the head is built: its pre_logits output sets the width.
+        self.dictionary = MODELS.build(
+            _dictionary_following_head(dictionary, getattr(self, 'head', None))
+        )
         self.with_pos_loss = with_pos_loss
         self.enqueue_before_loss = enqueue_before_loss
         self.dictionary_key = dictionary_key
@@ -164,31 +174,89 @@ class CLADClassifier(ImageClassifier):
         return losses
 
 
-def _dictionary_following_head(dictionary: dict, head: dict | None) -> dict:
-    """The dictionary config with ``feat_dim`` = the head's ``in_channels``.
+def _dictionary_following_head(dictionary: dict, head: nn.Module | None) -> dict:
+    """The dictionary config with ``feat_dim`` = the width of ``head.pre_logits``.
 
-    The contrastive feature is the head's input, so the two sizes must agree;
-    checked here, at build time, instead of at the first enqueue.
+    The contrastive feature is what ``head.pre_logits`` returns, so the two
+    sizes must agree; checked here, at build time, instead of at the first
+    enqueue. The width is measured rather than read from a config key
+    because heads differ in which key sets it (``in_channels`` of a linear
+    head, ``mid_channels[-1]`` of a stacked one, ``hidden_dim`` of a ViT
+    head).
+
+    Args:
+        dictionary (dict): ``NegativeDictionary`` config, with or without
+            ``feat_dim``.
+        head (nn.Module, optional): The built classification head.
+
+    Returns:
+        dict: The config with ``feat_dim`` set.
+
+    Raises:
+        UserError: ``feat_dim`` is missing and cannot be measured, or it
+            differs from the measured width.
     """
     dictionary = dict(dictionary)
-    head_channels = (head or {}).get('in_channels')
     feat_dim = dictionary.get('feat_dim')
+    width = _pre_logits_width(head)
+    described = (
+        f'{type(head).__name__} with model.head.in_channels='
+        f'{getattr(head, "in_channels", None)}'
+        if head is not None
+        else 'model.head is not set'
+    )
     if feat_dim is None:
-        if head_channels is None:
+        if width is None:
             raise UserError(
-                'model.dictionary.feat_dim is not given and model.head has no '
-                'in_channels to take it from: set model.dictionary.feat_dim to '
-                "the size of the head's input feature"
+                'model.dictionary.feat_dim is not given and the width of '
+                f'model.head.pre_logits could not be measured ({described}; '
+                'it is measured on a [batch, in_channels] feature): set '
+                'model.dictionary.feat_dim to the size of the feature '
+                'model.head.pre_logits returns'
             )
-        dictionary['feat_dim'] = head_channels
-    elif head_channels is not None and feat_dim != head_channels:
+        dictionary['feat_dim'] = width
+    elif width is not None and feat_dim != width:
         raise UserError(
-            f'model.dictionary.feat_dim={feat_dim} differs from '
-            f'model.head.in_channels={head_channels}: the negatives are '
-            "features of the head's input, so leave model.dictionary.feat_dim "
+            f'model.dictionary.feat_dim={feat_dim} differs from {width}, the '
+            f'width of what model.head.pre_logits returns ({described}): '
+            'the negatives are that feature, so leave model.dictionary.feat_dim '
             'out (it follows the head) or set it to the same value'
         )
     return dictionary
+
+
+def _pre_logits_width(head: nn.Module | None) -> int | None:
+    """The width of ``head.pre_logits``' output, or None if it cannot be told.
+
+    Passes a zero ``[2, head.in_channels]`` feature, the pooled input of
+    MMPretrain's vector heads, through ``pre_logits`` in eval mode (dropout
+    off, BatchNorm on its running statistics) without gradients, and gives
+    the head back in its former mode. A head without an integer
+    ``in_channels``, or one whose ``pre_logits`` wants another input (a
+    feature map, a token tuple), gives None.
+    """
+    in_channels = getattr(head, 'in_channels', None)
+    if not isinstance(in_channels, int) or not hasattr(head, 'pre_logits'):
+        return None
+    was_training = head.training
+    head.eval()
+    try:
+        with torch.no_grad():
+            parameter = next(head.parameters(), None)
+            probe = torch.zeros(
+                2,
+                in_channels,
+                device=parameter.device if parameter is not None else None,
+                dtype=parameter.dtype if parameter is not None else None,
+            )
+            embeddings = head.pre_logits((probe,))
+    except (RuntimeError, TypeError, ValueError, IndexError, AssertionError):
+        return None
+    finally:
+        head.train(was_training)
+    if not isinstance(embeddings, torch.Tensor) or embeddings.dim() != 2:
+        return None
+    return int(embeddings.shape[1])
 
 
 def _anchor_and_positive(inputs):
