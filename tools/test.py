@@ -50,7 +50,7 @@ from clad_mm.evaluation import format_split_table
 from clad_mm.evaluation.metrics import format_group_table, format_retrieval_table
 from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import write_atomically, write_json_atomically
-from clad_mm.visualization import plot_split_accuracies
+from clad_mm.visualization import add_result_plots_hook, plot_split_accuracies
 
 # What mmengine.dump can write, by extension: predictions only as a pickle.
 METRICS_FORMATS = ('json', 'yaml', 'yml', 'pkl', 'pickle')
@@ -225,6 +225,7 @@ def main():
     check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)
     add_run_checks_hook(cfg)
+    add_result_plots_hook(cfg)
     # Read first: an unreadable or refused file stops before the Runner starts.
     state_dict, _ = read_checkpoint(args.checkpoint)
     require_writable_work_dir(cfg.work_dir)

@@ -37,6 +37,7 @@ from tool_utils import (
 
 import clad_mm  # noqa: F401  (registers components, applies compat fixes)
 from clad_mm.apis import check_checkpoints
+from clad_mm.visualization import add_result_plots_hook
 
 
 def parse_args():
@@ -160,6 +161,7 @@ def main():
     check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)
     add_run_checks_hook(cfg)
+    add_result_plots_hook(cfg)
     require_writable_work_dir(cfg.work_dir)
     with registry_errors_named(args.config):
         if 'runner_type' in cfg:

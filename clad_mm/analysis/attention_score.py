@@ -64,7 +64,7 @@ from mmpretrain.models.retrievers import BaseRetriever
 from mmpretrain.registry import DATASETS, TRANSFORMS
 from pytorch_metric_learning.distances import BaseDistance, LpDistance
 
-from clad_mm.analysis.smooth_grad import smooth_grad
+from clad_mm.analysis.smooth_grad import attention_in_mask, smooth_grad
 from clad_mm.apis.classifier_loading import read_checkpoint, require_checkpoint_fits
 from clad_mm.datasets.sample_diagnosis import prepare_or_name_bad_file
 from clad_mm.datasets.transforms.load_foreground_matte import read_matte
@@ -166,7 +166,8 @@ def attention_map(channel_mean_gradients: torch.Tensor) -> torch.Tensor:
 def attention_score(attention: torch.Tensor, mask: torch.Tensor) -> float:
     """How much more of the attention is on the object than its area.
 
-    ``p_img = ΣM / N``, ``p_att = Σ(A·M) / ΣA``,
+    ``p_img = ΣM / N``, ``p_att = Σ(A·M) / ΣA`` (both from
+    :func:`~clad_mm.analysis.smooth_grad.attention_in_mask`),
     ``score = (p_att − p_img) / (1 − p_img)``.
 
     Args:
@@ -181,24 +182,9 @@ def attention_score(attention: torch.Tensor, mask: torch.Tensor) -> float:
         ValueError: If the shapes differ, the map has negative values or the
             mask values outside [0, 1].
     """
-    if attention.shape != mask.shape or attention.dim() != 2:
-        raise ValueError(
-            f'attention {tuple(attention.shape)} and mask {tuple(mask.shape)} '
-            'must be (H, W) maps of one size'
-        )
-    attention = attention.detach().double()
-    mask = mask.detach().double()
-    if attention.min() < 0:
-        raise ValueError(f'attention must be non-negative, got {attention.min()}')
-    if mask.min() < 0 or mask.max() > 1:
-        raise ValueError(
-            f'mask values must lie in [0, 1], got {mask.min()} to {mask.max()}'
-        )
-    total_attention = float(attention.sum())
-    image_fraction = float(mask.mean())
-    if total_attention == 0 or image_fraction in (0.0, 1.0):
+    attention_fraction, image_fraction = attention_in_mask(attention, mask)
+    if math.isnan(attention_fraction) or image_fraction in (0.0, 1.0):
         return math.nan
-    attention_fraction = float((attention * mask).sum()) / total_attention
     return (attention_fraction - image_fraction) / (1 - image_fraction)
 
 

@@ -20,9 +20,13 @@ the very same noisy images whatever its normalisation statistics, and the map
 covers exactly the pixels shown. Against the normalised input the gradient
 differs only by the constant factor ``1 / std`` of each channel.
 
+Where an image has a foreground mask, the mask goes through the same test
+pipeline (:func:`pipeline_mask`) and :func:`attention_in_mask` gives the
+share of the map inside it next to the share of the image it covers.
 :func:`clad_mm.visualization.saliency.plot_saliency_grid` draws the maps.
 """
 
+import math
 import os.path as osp
 import re
 from collections.abc import Callable, Sequence
@@ -31,6 +35,7 @@ import numpy as np
 import torch
 
 from clad_mm.apis.inference_pipeline import InferencePipeline
+from clad_mm.datasets.transforms.load_foreground_mask import LoadForegroundMask
 from clad_mm.utils.errors import UserError
 
 SALIENCY_REDUCTIONS = ('max', 'mean')
@@ -150,6 +155,51 @@ def saliency_map(
     return normalised.clamp(0, 1)
 
 
+def attention_in_mask(
+    attention: torch.Tensor, mask: torch.Tensor
+) -> tuple[float, float]:
+    """The share of a map's attention on the object, and the object's area.
+
+    With the map ``A`` and the soft foreground mask ``M`` over ``N`` pixels:
+    ``p_att = Σ(A·M) / ΣA``, the fraction of the attention inside the mask,
+    and ``p_img = ΣM / N``, the fraction of the image the mask covers, which
+    is what ``p_att`` would be for a map spread evenly over the image. The
+    attention score of :mod:`clad_mm.analysis.attention_score` and the
+    captions of the saliency grid both come from here.
+
+    Args:
+        attention (torch.Tensor): ``(H, W)`` map ``A``, non-negative (a
+            saliency or attention map).
+        mask (torch.Tensor): ``(H, W)`` soft foreground mask ``M`` in [0, 1].
+
+    Returns:
+        tuple[float, float]: ``(p_att, p_img)``; ``p_att`` is NaN when
+        ``ΣA = 0`` (no attention to share out).
+
+    Raises:
+        ValueError: If the shapes differ, the map has negative values or the
+            mask values outside [0, 1].
+    """
+    if attention.shape != mask.shape or attention.dim() != 2:
+        raise ValueError(
+            f'attention {tuple(attention.shape)} and mask {tuple(mask.shape)} '
+            'must be (H, W) maps of one size'
+        )
+    attention = attention.detach().double()
+    mask = mask.detach().double()
+    if attention.min() < 0:
+        raise ValueError(f'attention must be non-negative, got {attention.min()}')
+    if mask.min() < 0 or mask.max() > 1:
+        raise ValueError(
+            f'mask values must lie in [0, 1], got {mask.min()} to {mask.max()}'
+        )
+    total_attention = float(attention.sum())
+    image_fraction = float(mask.mean())
+    if total_attention == 0:
+        return math.nan, image_fraction
+    return float((attention * mask).sum()) / total_attention, image_fraction
+
+
 def classifier_logits(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
     """Logits of an MMPretrain classifier for raw pipeline images.
 
@@ -201,6 +251,74 @@ def label_from_class_folder(img_path: str) -> tuple[int, str] | tuple[None, None
     return int(match.group(1)), match.group(2)
 
 
+def foreground_mask_path(img_path: str) -> str | None:
+    """The Background Challenge foreground mask of a test image, if present.
+
+    A test image ``<root>/<split>/<subset>/<class>/<stem>.<ext>`` (any split:
+    the mixed and background splits keep the object's place) has its mask
+    in ``<root>/fg_mask/<subset>/<class>/<stem>.npy``, as
+    :class:`~clad_mm.datasets.BGChallengeTestDataset` reads it.
+
+    Args:
+        img_path (str): Image file.
+
+    Returns:
+        str | None: The mask file (relative when ``img_path`` is), or None
+        when it does not exist.
+    """
+    class_dir = osp.dirname(osp.abspath(img_path))
+    subset_dir = osp.dirname(class_dir)
+    root = osp.dirname(osp.dirname(subset_dir))
+    path = osp.join(
+        root,
+        'fg_mask',
+        osp.basename(subset_dir),
+        osp.basename(class_dir),
+        osp.splitext(osp.basename(img_path))[0] + '.npy',
+    )
+    if not osp.isfile(path):
+        return None
+    # Relative like the image's path, as the tools' reports name files.
+    return path if osp.isabs(img_path) else osp.relpath(path)
+
+
+def pipeline_mask(
+    pipeline: InferencePipeline, img_path: str, mask_path: str
+) -> np.ndarray:
+    """A binary foreground mask through a test pipeline's geometry.
+
+    The mask is read by :class:`~clad_mm.datasets.transforms.LoadForegroundMask`
+    (which checks that it has the image's size) and, as a 3-channel 0/255
+    image in place of the loaded one, goes through the transforms after
+    ``LoadImageFromFile``, so that a resize or crop moves it exactly as the
+    image (resizing makes its border soft). This holds for test pipelines
+    whose geometry does not depend on the pixels, as every clad_mm config's.
+
+    Args:
+        pipeline (InferencePipeline): The model's test pipeline.
+        img_path (str): The image the mask belongs to.
+        mask_path (str): Its mask file (``.npy`` or an image, binary).
+
+    Returns:
+        np.ndarray: ``(H, W)`` float32 mask in [0, 1], of the size of the
+        image the model sees.
+
+    Raises:
+        UserError: Naming the mask, if it cannot be read, is not binary or
+            differs in size from the image.
+    """
+    loaded = LoadForegroundMask()(
+        dict(
+            img=pipeline.load_image(img_path),
+            img_path=img_path,
+            fg_mask_path=mask_path,
+            fg_mask_source='mask',
+        )
+    )
+    as_image = np.repeat(loaded['fg_mask'][:, :, None] * 255, 3, axis=2)
+    return pipeline(as_image)['inputs'][0].float().numpy() / 255
+
+
 def explain_images(
     model: torch.nn.Module,
     img_paths: Sequence[str],
@@ -212,6 +330,7 @@ def explain_images(
     clip_percentile: float = 99.0,
     batch_size: int = 8,
     progress=None,
+    mask_paths: Sequence[str | None] | None = None,
 ) -> list[dict]:
     """Prediction and SmoothGrad map of a classifier for each image.
 
@@ -235,23 +354,44 @@ def explain_images(
         batch_size (int): Images per forward pass. Defaults to 8.
         progress (mmengine.utils.ProgressBar, optional): Advanced by one per
             image.
+        mask_paths (Sequence[str | None], optional): A foreground mask file
+            per image (None where an image has none), e.g. from
+            :func:`foreground_mask_path`. Defaults to no masks.
 
     Returns:
         list[dict]: Per image ``image`` (``(C, H, W)`` uint8 numpy array as
         the pipeline packs it), ``saliency`` (``(H, W)`` float numpy array in
         [0, 1]), ``pred_label``, ``pred_score`` (softmax), ``pred_class``
-        (name, or the index as text when the model has no class names) and
-        ``target_label``.
+        (name, or the index as text when the model has no class names),
+        ``target_label``, and from the mask (:func:`pipeline_mask`; None
+        without one): ``mask`` (``(H, W)`` float array in [0, 1]),
+        ``mask_area`` (the share of the image it covers) and
+        ``saliency_in_mask`` (the share of the map's sum inside it, see
+        :func:`attention_in_mask`; also None for an all-zero map).
 
     Raises:
         ValueError: If ``target`` is invalid, or ``'label'`` while an image
             is not in a class folder, its label is out of the model's range,
-            or the model names that class differently.
+            or the model names that class differently; or if ``mask_paths``
+            does not hold one entry per image.
+        UserError: Naming a mask that cannot be read, is not binary or
+            differs in size from its image.
     """
     if target not in SALIENCY_TARGETS:
         raise UserError(f'target must be one of {SALIENCY_TARGETS}, got {target!r}')
+    if mask_paths is not None and len(mask_paths) != len(img_paths):
+        raise ValueError(
+            f'{len(mask_paths)} mask paths for {len(img_paths)} images; give one '
+            'per image (None where an image has no mask)'
+        )
     pipeline = InferencePipeline(model._config)
     images = [pipeline(path)['inputs'] for path in img_paths]
+    masks = [
+        None if mask_path is None else pipeline_mask(pipeline, img_path, mask_path)
+        for img_path, mask_path in zip(
+            img_paths, mask_paths or [None] * len(img_paths), strict=True
+        )
+    ]
     names = class_names(model)
     num_classes = getattr(model.head, 'num_classes', None)
     labels = [
@@ -282,6 +422,14 @@ def explain_images(
         maps = saliency_map(gradients, reduction, clip_percentile).cpu().numpy()
         for row, index in enumerate(batch):
             pred_label = int(pred_labels[row])
+            mask = masks[index]
+            in_mask, area = (
+                (None, None)
+                if mask is None
+                else attention_in_mask(
+                    torch.from_numpy(maps[row]), torch.from_numpy(mask)
+                )
+            )
             results.append(
                 dict(
                     image=images[index].numpy().astype(np.uint8),
@@ -290,6 +438,11 @@ def explain_images(
                     pred_score=float(pred_scores[row]),
                     pred_class=names[pred_label] if names else str(pred_label),
                     target_label=int(targets[row]),
+                    mask=mask,
+                    mask_area=area,
+                    saliency_in_mask=(
+                        None if in_mask is None or math.isnan(in_mask) else in_mask
+                    ),
                 )
             )
         if progress is not None:

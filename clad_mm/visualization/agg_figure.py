@@ -3,6 +3,8 @@
 import io
 import os.path as osp
 
+import numpy as np
+
 from clad_mm.utils.fileio import write_atomically
 
 
@@ -28,6 +30,23 @@ def agg_figure(width: float, height: float, dpi: float):
     figure = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(figure)
     return figure
+
+
+def figure_to_rgb(figure) -> np.ndarray:
+    """Renders a figure on its Agg canvas into an RGB array.
+
+    The array is what ``save_figure_atomically`` would write at the figure's
+    own dpi, as MMEngine's ``Visualizer.add_image`` and its backends take it.
+
+    Args:
+        figure (matplotlib.figure.Figure): A figure from :func:`agg_figure`.
+
+    Returns:
+        np.ndarray: ``(H, W, 3)`` uint8 array, a copy (the canvas buffer is
+        reused by the next draw).
+    """
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[:, :, :3].copy()
 
 
 def save_figure_atomically(figure, path: str, dpi: float) -> str:

@@ -26,9 +26,8 @@ from clad_mm.utils.fileio import read_image, write_image_atomically
 _LABEL_COLOUR = (0, 0, 0)
 _BACKGROUND = 255
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
-_FONT_SCALE = 0.4
-_TOP_MARGIN = 20
-_LEFT_MARGIN = 120
+_FONT_SCALE = 0.5
+_PAD = 6
 
 
 def _split_class_dir(test_root: str, split: str, class_name: str) -> str:
@@ -101,6 +100,65 @@ def _put_label(canvas: np.ndarray, text: str, x: int, y: int) -> None:
     cv2.putText(canvas, text, (x, y), _FONT, _FONT_SCALE, _LABEL_COLOUR, 1, cv2.LINE_AA)
 
 
+def _text_size(text: str) -> tuple[int, int]:
+    (width, height), baseline = cv2.getTextSize(text, _FONT, _FONT_SCALE, 1)
+    return width, height + baseline
+
+
+def draw_split_preview(
+    test_root: str,
+    splits: Sequence[str],
+    per_class: int = 1,
+    cell_px: int = 96,
+) -> np.ndarray:
+    """Draws a grid with one row per split and one column per shown image.
+
+    Images are scaled to ``cell_px`` without smoothing, so that small
+    generated images keep their pixels; split names label the rows and class
+    names (without a ``NN_`` index prefix) the columns. The margins fit the
+    longest split name and, where a class name is wider than its cell, the
+    column labels alternate between two lines so that neighbours do not
+    overlap.
+
+    Args:
+        test_root (str): Folder holding ``<split>/val/<class>/<stem>.<ext>``.
+        splits (Sequence[str]): Splits to show, one row each.
+        per_class (int): Images per class, at least 1.
+        cell_px (int): Side of each image cell in pixels.
+
+    Returns:
+        np.ndarray: ``(H, W, 3)`` uint8 RGB image.
+    """
+    column_labels, paths = split_preview_cells(test_root, splits, per_class)
+    labels = class_metainfo(column_labels, None)['classes']
+    line_height = max(_text_size(text)[1] for text in [*labels, *splits])
+    staggered = any(_text_size(label)[0] > cell_px - _PAD for label in labels)
+    top_margin = line_height * (2 if staggered else 1) + _PAD
+    left_margin = max(_text_size(split)[0] for split in splits) + 2 * _PAD
+    height = top_margin + len(splits) * cell_px
+    width = left_margin + len(labels) * cell_px
+    canvas = np.full((height, width, 3), _BACKGROUND, np.uint8)
+    for column, label in enumerate(labels):
+        line = column % 2 if staggered else 0
+        _put_label(
+            canvas,
+            label,
+            left_margin + column * cell_px + _PAD // 2,
+            (line + 1) * line_height,
+        )
+    for row, (split, row_paths) in enumerate(zip(splits, paths, strict=True)):
+        top = top_margin + row * cell_px
+        _put_label(canvas, split, _PAD, top + (cell_px + line_height) // 2)
+        for column, path in enumerate(row_paths):
+            image = cv2.resize(
+                read_image(path), (cell_px, cell_px), interpolation=cv2.INTER_NEAREST
+            )
+            left = left_margin + column * cell_px
+            canvas[top : top + cell_px, left : left + cell_px] = image
+    # read_image gives OpenCV's BGR order.
+    return cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
+
+
 def plot_split_preview(
     test_root: str,
     splits: Sequence[str],
@@ -108,11 +166,7 @@ def plot_split_preview(
     per_class: int = 1,
     cell_px: int = 96,
 ) -> str:
-    """Saves a grid with one row per split and one column per shown image.
-
-    Images are scaled to ``cell_px`` without smoothing, so that small
-    generated images keep their pixels; split names label the rows and class
-    names (without a ``NN_`` index prefix) the columns.
+    """Saves :func:`draw_split_preview`'s grid as a PNG file.
 
     Args:
         test_root (str): Folder holding ``<split>/val/<class>/<stem>.<ext>``.
@@ -124,21 +178,6 @@ def plot_split_preview(
     Returns:
         str: ``out_path``.
     """
-    column_labels, paths = split_preview_cells(test_root, splits, per_class)
-    height = _TOP_MARGIN + len(splits) * cell_px
-    width = _LEFT_MARGIN + len(column_labels) * cell_px
-    canvas = np.full((height, width, 3), _BACKGROUND, np.uint8)
-    labels = class_metainfo(column_labels, None)['classes']
-    for column, label in enumerate(labels):
-        _put_label(canvas, label, _LEFT_MARGIN + column * cell_px + 4, _TOP_MARGIN - 6)
-    for row, (split, row_paths) in enumerate(zip(splits, paths, strict=True)):
-        top = _TOP_MARGIN + row * cell_px
-        _put_label(canvas, split, 4, top + cell_px // 2)
-        for column, path in enumerate(row_paths):
-            image = cv2.resize(
-                read_image(path), (cell_px, cell_px), interpolation=cv2.INTER_NEAREST
-            )
-            left = _LEFT_MARGIN + column * cell_px
-            canvas[top : top + cell_px, left : left + cell_px] = image
-    write_image_atomically(out_path, canvas)
+    grid = draw_split_preview(test_root, splits, per_class, cell_px)
+    write_image_atomically(out_path, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
     return out_path

@@ -33,7 +33,10 @@ def test_importing_the_plots_does_not_load_matplotlib():
     loaded = run_python(
         'import sys\n'
         'import clad_mm.visualization\n'
+        'import clad_mm.visualization.group_accuracy_plot\n'
         'import clad_mm.visualization.mixed_scatter_plot\n'
+        'import clad_mm.visualization.result_plots_hook\n'
+        'import clad_mm.visualization.retrieval_plot\n'
         'import clad_mm.visualization.saliency\n'
         'import clad_mm.visualization.shape_bias_plot\n'
         'import clad_mm.visualization.split_accuracy_plot\n'
@@ -55,7 +58,9 @@ matplotlib.use('svg')
 import numpy as np
 from clad_mm.visualization import (
     GridCell,
+    plot_group_accuracies,
     plot_mixed_same_vs_rand,
+    plot_retrieval_metrics,
     plot_saliency_grid,
     plot_shape_bias,
     plot_split_accuracies,
@@ -70,6 +75,10 @@ paths = [
                           os.path.join(out, 'splits.png')),
     plot_saliency_grid([[GridCell(np.zeros((8, 8, 3), np.uint8), 'x')]],
                        os.path.join(out, 'grid.png'), cell_size=32),
+    plot_group_accuracies({{'group/accuracy/group_0': 90.0}},
+                          os.path.join(out, 'groups.png')),
+    plot_retrieval_metrics({{'retrieval/clean/MAP@R': 90.0}},
+                           os.path.join(out, 'retrieval.png')),
 ]
 import matplotlib.pyplot as plt
 print(json.dumps(dict(backend=matplotlib.get_backend(), paths=paths,

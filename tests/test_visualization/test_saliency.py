@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clad_mm.visualization.saliency import GridCell, plot_saliency_grid
+from clad_mm.visualization.agg_figure import figure_to_rgb
+from clad_mm.visualization.saliency import (
+    GridCell,
+    draw_saliency_grid,
+    plot_saliency_grid,
+)
 
 
 def grid(num_rows, num_columns, image_size=(20, 30)):
@@ -66,3 +71,26 @@ def test_grid_rejects_ragged_rows_and_tiny_cells(tmp_path):
         plot_saliency_grid(rows, str(tmp_path / 'x.png'))
     with pytest.raises(ValueError, match='cell_size'):
         plot_saliency_grid(grid(1, 1), str(tmp_path / 'x.png'), cell_size=16)
+
+
+def test_mask_outline_is_drawn_in_white_with_a_black_edge():
+    black = np.zeros((16, 16, 3), dtype=np.uint8)
+    mask = np.zeros((16, 16))
+    mask[4:12, 4:12] = 1
+    outlined, plain = (
+        figure_to_rgb(draw_saliency_grid([[GridCell(black, 'x', mask=m)]], 100))
+        for m in (mask, None)
+    )
+    # Inside the image area (below the one-line caption, within the margins).
+    inside = (slice(15, 90), slice(10, 90))
+    assert plain[inside].max() < 10
+    assert outlined[inside].max() > 200
+
+
+def test_colour_bar_only_below_saliency():
+    black = np.zeros((8, 8, 3), dtype=np.uint8)
+    assert len(draw_saliency_grid([[GridCell(black, 'x')]], 64).axes) == 1
+    with_map = draw_saliency_grid([[GridCell(black, 'x', np.ones((8, 8)))]], 64)
+    # The cell's axes and the colour bar's.
+    assert len(with_map.axes) == 2
+    assert figure_to_rgb(with_map).shape == (64, 64, 3)

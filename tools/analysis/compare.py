@@ -51,16 +51,12 @@ from clad_mm.analysis.comparison import (
     retrieval_columns,
     write_comparison_csv,
 )
-from clad_mm.analysis.shape_bias import (
-    SPLIT_TITLES,
-    shape_bias_columns,
-    shape_bias_records,
-    texture_splits_present,
-)
+from clad_mm.analysis.shape_bias import shape_bias_columns, shape_bias_records
 from clad_mm.utils.errors import UserError
 from clad_mm.utils.fileio import write_atomically, write_json_atomically
+from clad_mm.visualization.agg_figure import save_figure_atomically
 from clad_mm.visualization.mixed_scatter_plot import plot_mixed_same_vs_rand
-from clad_mm.visualization.shape_bias_plot import plot_shape_bias
+from clad_mm.visualization.shape_bias_plot import draw_results_shape_bias
 
 # tools/ (one folder up) holds tool_utils, the tools' shared argument helpers.
 sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -165,12 +161,8 @@ def main():
         sections.append(('Texture / shape bias', table))
         write_comparison_csv(records, texture_columns, paths['shape_bias.csv'])
         write_json_atomically(paths['shape_bias.json'], records, indent=2)
-        plotted_splits = ['original', *texture_splits_present(results)]
-        plot_shape_bias(
-            [result['name'] for result in results],
-            [SPLIT_TITLES[split] for split in plotted_splits],
-            [[r['metrics'].get(split) for split in plotted_splits] for r in results],
-            paths['shape_bias.png'],
+        save_figure_atomically(
+            draw_results_shape_bias(results), paths['shape_bias.png'], dpi=100
         )
     report = '\n\n'.join(f'### {title}\n\n{table}' for title, table in sections)
     write_atomically(paths['comparison.md'], report + '\n')

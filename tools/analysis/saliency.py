@@ -10,12 +10,18 @@ Example (SynBG, the baseline against CLAD)::
 
 writes ``saliency.png``, one row per image and the columns: the input image
 (captioned with its file name and true class), then one SmoothGrad overlay
-per model (captioned with the model's name and prediction); every cell is
-``--cell-size`` pixels square, so the PNG is ``cell_size * (1 + models)``
-pixels wide and ``cell_size * images`` tall. ``saliency.json`` beside it (or
-``--out-json``) lists the settings, images, models and predictions, and a
-table of the predictions is printed. Existing output files are kept unless
-``--overwrite`` is given.
+per model (captioned with the model's name and prediction), with a colour
+bar below the rows; the PNG is ``cell_size * (1 + models)`` pixels wide and
+``cell_size * images`` tall. An image in the Background Challenge layout
+whose foreground mask exists (``<root>/fg_mask/<subset>/<class>/<stem>.npy``,
+e.g. every SynBG test image, in every split) has the mask's outline drawn on
+its cells; the input cell then gives the share of the image the object
+covers and each overlay the share of its saliency on the object
+(:func:`~clad_mm.analysis.smooth_grad.attention_in_mask`: a map spread
+evenly would score the object's area). ``saliency.json`` beside it (or
+``--out-json``) lists the settings, images, models and predictions, with
+both shares, and a table of the predictions is printed. Existing output
+files are kept unless ``--overwrite`` is given.
 
 Each image goes through each model's test pipeline; the input column shows
 it as the first model's pipeline makes it, each overlay as its model's does.
@@ -43,6 +49,7 @@ from clad_mm.analysis.smooth_grad import (
     SALIENCY_REDUCTIONS,
     SALIENCY_TARGETS,
     explain_images,
+    foreground_mask_path,
     label_from_class_folder,
 )
 from clad_mm.apis.classifier_loading import load_classifier
@@ -181,6 +188,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 def build_grid(images: list, explanations: dict) -> list:
     """Grid cells: per image, the input then one overlay per model.
 
+    Captions: the file name and true class, and the object's share of the
+    image where the image has a mask; per model its name, its prediction
+    and the share of its saliency on the object.
+
     Args:
         images (list[str]): Image paths, in row order.
         explanations (dict): Model name to the list :func:`explain_images`
@@ -193,20 +204,24 @@ def build_grid(images: list, explanations: dict) -> list:
     for index, path in enumerate(images):
         first = next(iter(explanations.values()))[index]
         _, true_class = label_from_class_folder(path)
-        row = [
-            GridCell(
-                _to_rgb(first['image']),
-                f'{osp.basename(path)}\ntrue: {true_class or "unknown"}',
-            )
-        ]
+        caption = f'{osp.basename(path)}\ntrue: {true_class or "unknown"}'
+        if first['mask_area'] is not None:
+            caption += f'\nobject: {100 * first["mask_area"]:.0f}% of image'
+        row = [GridCell(_to_rgb(first['image']), caption, mask=first['mask'])]
         for name, results in explanations.items():
             result = results[index]
+            caption = (
+                f'{name}\npred: {result["pred_class"]} '
+                f'({100 * result["pred_score"]:.0f}%)'
+            )
+            if result['saliency_in_mask'] is not None:
+                caption += f'\non object: {100 * result["saliency_in_mask"]:.0f}%'
             row.append(
                 GridCell(
                     _to_rgb(result['image']),
-                    f'{name}\npred: {result["pred_class"]} '
-                    f'({100 * result["pred_score"]:.0f}%)',
+                    caption,
                     result['saliency'],
+                    result['mask'],
                 )
             )
         rows.append(row)
@@ -247,6 +262,7 @@ def main(argv=None) -> None:
         argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None.
     """
     args = parse_args(argv)
+    mask_paths = [foreground_mask_path(path) for path in args.images]
     explanations = {}
     progress = ProgressBar(len(args.models) * len(args.images))
     for name, config, checkpoint in args.models:
@@ -262,11 +278,18 @@ def main(argv=None) -> None:
             clip_percentile=args.clip_percentile,
             batch_size=args.batch_size,
             progress=progress,
+            mask_paths=mask_paths,
         )
     print()
 
     rows = build_grid(args.images, explanations)
-    plot_saliency_grid(rows, args.out, args.cell_size)
+    plot_saliency_grid(
+        rows,
+        args.out,
+        args.cell_size,
+        colorbar_label=f"SmoothGrad saliency (1 = each map's "
+        f'{args.clip_percentile:g}th pct.)',
+    )
     report = {
         'settings': {
             key: getattr(args, key)
@@ -286,8 +309,9 @@ def main(argv=None) -> None:
                 'path': path,
                 'true_label': label_from_class_folder(path)[0],
                 'true_class': label_from_class_folder(path)[1],
+                'mask_path': mask_path,
             }
-            for path in args.images
+            for path, mask_path in zip(args.images, mask_paths, strict=True)
         ],
         'models': [
             {'name': name, 'config': config, 'checkpoint': checkpoint}
@@ -304,6 +328,8 @@ def main(argv=None) -> None:
                             'pred_class',
                             'pred_score',
                             'target_label',
+                            'mask_area',
+                            'saliency_in_mask',
                         )
                     },
                 }

@@ -81,7 +81,9 @@ JOURNAL_FILE = 'make_masks_files.jsonl'
 DEFAULT_MIN_MASK_SHARE = 0.1
 REMBG_MODEL = 'u2net'
 _REMBG_HELP = (
-    'The rembg method needs the optional package rembg: pip install rembg. '
+    'The rembg method needs the optional package rembg: '
+    "pip install 'clad_mm[masks]' (in a checkout: pip install -e '.[masks]'; "
+    'or: pip install rembg onnxruntime). '
     f'Its U2-Net model ({REMBG_MODEL}, about 170 MB) is downloaded to '
     '~/.u2net on first use, so the first run needs internet access'
 )
