@@ -136,6 +136,9 @@ def _annotate(axes, xy, text, colour, dx, dy, distance):
         ha={-1: 'right', 0: 'center', 1: 'left'}[dx],
         va={-1: 'top', 0: 'center', 1: 'bottom'}[dy],
         fontsize=9,
+        # In its point's colour: a label beside another model's gap line
+        # still names its own point.
+        color=colour,
         # The white box keeps the identity and gap lines from crossing the text.
         bbox=dict(boxstyle='round,pad=0.2', facecolor='white', alpha=0.8, lw=0),
         arrowprops=(
