@@ -19,6 +19,23 @@ import pytest
 
 _LOGGER_NAMES = (f'clad_mm_test_{index}' for index in itertools.count())
 
+
+def pytest_configure(config):
+    """Runs the suite, and every tool it starts, on one intra-op thread.
+
+    ``make test`` runs two pytest workers on the build machine's two cores;
+    with more threads than free cores, every batch-norm and convolution call
+    waits for a descheduled OpenMP thread (a narrow CLAD step took 2.7 s on
+    two threads of the loaded machine, 0.01 s on one). The subprocesses a
+    test starts (the tools, torchrun) read ``OMP_NUM_THREADS``. No test
+    checks a timing, so one thread loses nothing.
+    """
+    os.environ['OMP_NUM_THREADS'] = '1'
+    import torch
+
+    torch.set_num_threads(1)
+
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS_DIR = osp.join(REPO_ROOT, 'tools')
 

@@ -28,15 +28,6 @@ from clad_mm.utils.errors import MissingFileError, UserError
 TOOL = 'analysis/make_pseudo_labels.py'
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One intra-op thread: a shared 2-core machine stalls on more."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ------------------------------------------------------------- the k-means
 
 

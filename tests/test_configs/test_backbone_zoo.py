@@ -11,7 +11,6 @@ checkpoint was trained with, read from MMPretrain's own config files.
 import copy
 import glob
 import math
-import os
 import os.path as osp
 
 import mmpretrain
@@ -47,23 +46,6 @@ METHODS = ('baseline', 'clad', 'clad_plus')
 #: Backbones trained with the paper's Adam; the transformer-style ones take
 #: AdamW (each config says why).
 ADAM_BACKBONES = ('efficientnet_b0', 'mobilenet_v3_large')
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread_per_xdist_worker():
-    """One intra-op thread per pytest-xdist worker while these tests run.
-
-    Each worker's torch otherwise starts a thread per core: with ``-n 2`` on
-    two cores the full-size models' steps then compete for them and take
-    about three times as long.
-    """
-    if not os.environ.get('PYTEST_XDIST_WORKER'):
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def zoo_path(name, method):

@@ -31,15 +31,6 @@ def load_tool(name):
     return module
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_torch_thread():
-    """One intra-op thread: more than the free cores stalls every operator."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp('analysis')

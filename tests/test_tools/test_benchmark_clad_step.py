@@ -21,21 +21,6 @@ def load_script():
     return module
 
 
-@pytest.fixture
-def one_torch_thread():
-    """Runs the test on one intra-op thread, then restores the count.
-
-    With more threads than free cores (a shared CI machine), every batch-norm
-    and convolution call waits for a descheduled OpenMP thread: the steps
-    here took 2.7 s each on 2 threads of a loaded 2-core machine, 0.01 s on
-    one. Timings are not checked, so one thread loses nothing.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def narrow_clad_config(tmp_path):
     """The SynBG CLAD config with an 8x narrower ResNet-18, to run fast."""
     config = tmp_path / 'narrow_clad.py'
@@ -50,9 +35,7 @@ def narrow_clad_config(tmp_path):
     return str(config)
 
 
-def test_benchmark_writes_ratios_and_contrastive_share(
-    tmp_path, capsys, one_torch_thread
-):
+def test_benchmark_writes_ratios_and_contrastive_share(tmp_path, capsys):
     out = tmp_path / 'bench.json'
     load_script().main(
         [
@@ -152,7 +135,7 @@ def narrow_sclad_config(tmp_path, name):
 @pytest.mark.parametrize(
     'name', ['resnet18_synbg_texture_sclad.py', 'resnet50_in9_sclad.py']
 )
-def test_benchmark_runs_on_s_clad_configs(tmp_path, capsys, name, one_torch_thread):
+def test_benchmark_runs_on_s_clad_configs(tmp_path, capsys, name):
     script = load_script()
     args = script.parse_args(
         [

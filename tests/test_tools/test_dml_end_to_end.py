@@ -234,7 +234,8 @@ torch.load(weights, weights_only=True)  # the default safe loading, no allowlist
 inferencer = ImageRetrievalInferencer(
     config, prototype=gallery, pretrained=weights, device='cpu')
 (result,) = inferencer(query, topk=len(gallery))
-print(json.dumps({
+# The inferencer's progress bar may end without a newline.
+print('\nRESULT', json.dumps({
     'ranking': [[m['sample']['img_path'], float(m['match_score'])] for m in result],
     'clad_mm_imported': any(name.startswith('clad_mm') for name in sys.modules),
 }))
@@ -262,7 +263,7 @@ def test_exported_retriever_ranks_the_gallery_the_same_without_clad_mm(
         *gallery,
         cwd=str(tmp_path),
     )
-    plain = json.loads(completed.stdout.strip().splitlines()[-1])
+    plain = json.loads(completed.stdout.split('\nRESULT ')[-1])
     assert plain['clad_mm_imported'] is False
 
     # The training checkpoint through clad_mm's DMLRetriever, same gallery.

@@ -55,7 +55,8 @@ tested = {
     sample['img_path']: (sample['pred_score'].tolist(), int(sample['gt_label']))
     for sample in mmengine.load(f'{work_dir}/predictions.pkl')
 }
-print(json.dumps({
+# The inferencer's progress bar may end without a newline.
+print('\nRESULT', json.dumps({
     'scores': scores,
     'tested': tested,
     'classes': list(model._dataset_meta['classes']),
@@ -158,7 +159,7 @@ def test_exported_clad_model_predicts_the_same_without_clad_mm(
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    loaded = json.loads(completed.stdout.strip().splitlines()[-1])
+    loaded = json.loads(completed.stdout.split('\nRESULT ')[-1])
     assert loaded['clad_mm_imported'] is False
 
     # The training checkpoint, run by clad_mm's own loader on the same files.

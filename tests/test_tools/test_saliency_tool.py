@@ -31,15 +31,6 @@ def tool():
     return load_script()
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One intra-op thread: a shared 2-core machine stalls on more."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def save_random_checkpoint(config, path, seed):
     from mmpretrain.apis import get_model
 
