@@ -8,6 +8,7 @@ Importing :mod:`clad_mm.visualization` registers it; ``tools/train.py`` and
 
 import os.path as osp
 
+import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
@@ -19,6 +20,7 @@ from clad_mm.analysis.comparison import (
     RETRIEVAL_PREFIX,
     has_background_results,
 )
+from clad_mm.analysis.retrieval_examples import retrieval_examples
 from clad_mm.analysis.shape_bias import texture_splits_present
 from clad_mm.datasets.folder_layout import BG_GAP_SPLITS
 from clad_mm.evaluation.metrics.dml_retrieval_metric import metric_columns
@@ -26,6 +28,7 @@ from clad_mm.evaluation.metrics.dml_retrieval_metric import metric_columns
 from .agg_figure import figure_to_rgb
 from .group_accuracy_plot import draw_group_accuracies
 from .mixed_scatter_plot import draw_mixed_same_vs_rand
+from .retrieval_examples_plot import draw_retrieval_examples
 from .retrieval_plot import draw_retrieval_metrics
 from .shape_bias_plot import draw_results_shape_bias
 from .split_accuracy_plot import draw_split_accuracies
@@ -57,6 +60,13 @@ class ResultPlotsHook(Hook):
       each figure clean and background-replaced
       (:func:`draw_retrieval_metrics`).
 
+    A test of a retriever whose samples carry an ``embedding`` (clad_mm's
+    ``DMLRetriever``) also gets ``test_retrieval_examples``: evenly spaced
+    queries of the clean test set beside their nearest other test images
+    (:func:`~clad_mm.analysis.retrieval_examples.retrieval_examples`,
+    :func:`draw_retrieval_examples`). Under distributed testing these come
+    from the main process's share of the test set.
+
     ``<mode>`` is ``val`` or ``test``. Each plot goes as an RGB array to
     ``runner.visualizer.add_image(name, image, step)``, and so to every
     backend of the config's ``visualizer``: ``LocalVisBackend`` writes
@@ -70,21 +80,86 @@ class ResultPlotsHook(Hook):
         model_name (str, optional): The model's label in the plots'
             titles and legends. Defaults to the config file's stem (or
             ``'model'`` for a config that has none).
+        num_retrieval_queries (int): Queries in the retrieval examples.
+            Defaults to 4.
+        num_retrieval_matches (int): Nearest images shown per query.
+            Defaults to 5.
     """
 
     priority = 'LOW'
 
-    def __init__(self, model_name: str | None = None):
+    def __init__(
+        self,
+        model_name: str | None = None,
+        num_retrieval_queries: int = 4,
+        num_retrieval_matches: int = 5,
+    ):
         self.model_name = model_name
+        self.num_retrieval_queries = num_retrieval_queries
+        self.num_retrieval_matches = num_retrieval_matches
+        self._embedded = []
+
+    def before_test_epoch(self, runner) -> None:
+        """Starts collecting the test set's embeddings afresh."""
+        self._embedded = []
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        """Keeps each clean test sample's embedding, path and class."""
+        if not is_main_process():
+            return
+        for sample in outputs or ():
+            clean = int(sample.get('bg_draw', -1)) == -1  # not a replaced copy
+            if clean and 'embedding' in sample and 'img_path' in sample:
+                self._embedded.append(
+                    (
+                        sample.img_path,
+                        int(sample.gt_label),
+                        sample.embedding.detach().cpu().flatten(),
+                    )
+                )
 
     def after_val_epoch(self, runner, metrics: dict | None = None) -> None:
         """Draws the validation metrics' plots as ``val_<plot>``."""
         self._draw(runner, metrics, 'val', runner.val_dataloader, runner.val_evaluator)
 
     def after_test_epoch(self, runner, metrics: dict | None = None) -> None:
-        """Draws the test metrics' plots as ``test_<plot>``."""
+        """Draws the test metrics' plots and retrieval examples as ``test_<plot>``."""
         self._draw(
             runner, metrics, 'test', runner.test_dataloader, runner.test_evaluator
+        )
+        if len(self._embedded) >= 2 and is_main_process():
+            figure = self._retrieval_examples_figure(runner)
+            runner.visualizer.add_image(
+                'test_retrieval_examples', figure_to_rgb(figure), _step(runner)
+            )
+        self._embedded = []
+
+    def _retrieval_examples_figure(self, runner):
+        paths, labels, embeddings = zip(*self._embedded, strict=True)
+        dataset = getattr(runner.test_dataloader, 'dataset', None)
+        classes = getattr(dataset, 'metainfo', {}).get('classes')
+
+        def label_text(label):
+            return str(classes[label]) if classes is not None else f'class {label}'
+
+        rows = [
+            dict(
+                query=paths[example['index']],
+                query_label=label_text(labels[example['index']]),
+                matches=[
+                    (paths[i], label_text(labels[i]), similarity, same)
+                    for i, similarity, same in example['matches']
+                ],
+            )
+            for example in retrieval_examples(
+                torch.stack(embeddings),
+                labels,
+                self.num_retrieval_queries,
+                self.num_retrieval_matches,
+            )
+        ]
+        return draw_retrieval_examples(
+            rows, title=f'{self._name(runner)}: nearest test images'
         )
 
     def _draw(self, runner, metrics, mode, dataloader, evaluator) -> None:

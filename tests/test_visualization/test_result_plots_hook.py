@@ -98,6 +98,41 @@ def test_texture_splits_give_shape_bias_bars_only(tmp_path, visualizer):
     assert written(tmp_path) == ['test_shape_bias_0.png']
 
 
+def test_a_retriever_test_gets_its_nearest_images(tmp_path, visualizer):
+    from mmpretrain.structures import DataSample
+
+    paths = []
+    for index in range(6):
+        path = tmp_path / f'photo {index}.png'
+        Image.new('RGB', (40, 30), (index * 40, 0, 0)).save(path)
+        paths.append(str(path))
+    runner = runner_without_training(visualizer)
+    runner.test_dataloader.dataset.metainfo['classes'] = ['cat', 'dog', 'owl']
+    hook = HOOKS.build(dict(type='ResultPlotsHook', num_retrieval_queries=2))
+    hook.before_test_epoch(runner)
+    for batch in (range(0, 3), range(3, 6)):
+        outputs = []
+        for index in batch:
+            sample = DataSample(metainfo=dict(img_path=paths[index], bg_draw=-1))
+            sample.set_gt_label(index % 3).set_field(
+                torch.tensor([1.0, float(index)]), 'embedding'
+            )
+            outputs.append(sample)
+        # A background-replaced copy of the last image: not an example.
+        replaced = DataSample(metainfo=dict(img_path=paths[5], bg_draw=0))
+        replaced.set_gt_label(2).set_field(torch.tensor([0.0, 1.0]), 'embedding')
+        hook.after_test_iter(runner, 0, outputs=[*outputs, replaced])
+    hook.after_test_epoch(runner, {'retrieval/clean/MAP@R': 50.0})
+
+    assert 'test_retrieval_examples_0.png' in written(tmp_path)
+    assert len(hook._embedded) == 0  # collected again at the next test
+    with Image.open(
+        tmp_path / 'vis_data/vis_image/test_retrieval_examples_0.png'
+    ) as im:
+        # 2 query rows of 1 query + 5 matches, 128 px cells.
+        assert im.size[0] == 6 * 128 and im.size[1] > 2 * 128
+
+
 def test_validation_plots_are_numbered_by_epoch(tmp_path, visualizer):
     runner = SimpleNamespace(
         visualizer=visualizer,
